@@ -11,6 +11,9 @@ Public API (NumPy in, NumPy out; a format is a name or a :class:`FormatSpec`):
 The torch twin of this API lives in :mod:`golden.torch` (imported on demand).
 """
 
+from golden.block import BlockTensor, dequantize, quantize
+from golden.codec import QTensor, decode, encode
+from golden.dot import block_dot, gemm
 from golden.formats import (
     FormatSpec,
     block_format_names,
@@ -19,22 +22,6 @@ from golden.formats import (
     get_format,
     posit,
 )
-
-# Filled in as the codec, block and dot modules are imported (see __getattr__).
-_LAZY = {
-    "BlockTensor": "golden.block", "quantize": "golden.block", "dequantize": "golden.block",
-    "QTensor": "golden.codec", "encode": "golden.codec", "decode": "golden.codec",
-    "block_dot": "golden.dot", "gemm": "golden.dot",
-}
-
-
-def __getattr__(name: str):
-    import importlib
-
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'golden' has no attribute {name!r}")
-
 
 __all__ = [
     "BlockTensor",

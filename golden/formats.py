@@ -33,17 +33,19 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
+import numpy as np
+
 Kind = Literal["float", "int", "bin1", "posit", "block"]
 NanStyle = Literal["none", "ieee", "allones"]
 
 __all__ = [
-    "FormatSpec",
-    "get_format",
-    "format_names",
-    "element_format_names",
-    "block_format_names",
-    "posit",
     "FormatLike",
+    "FormatSpec",
+    "block_format_names",
+    "element_format_names",
+    "format_names",
+    "get_format",
+    "posit",
 ]
 
 
@@ -169,6 +171,34 @@ class FormatSpec:
     @property
     def has_nan(self) -> bool:
         return self.nan != "none" or self.kind == "posit"
+
+    @property
+    def code_dtype(self) -> np.dtype:
+        """Unsigned NumPy dtype of one code: uint8 (<= 8 bits), uint16 (<= 16), uint32 (<= 32)."""
+        for width, dtype in ((8, np.uint8), (16, np.uint16), (32, np.uint32)):
+            if self.bits <= width:
+                return np.dtype(dtype)
+        raise ValueError(f"format {self.name!r} has {self.bits} bits; codes hold at most 32")
+
+    @property
+    def value_dtype(self) -> np.dtype:
+        """dtype of decoded values: float32 when every value of the format is exactly a
+        float32 (precision <= 24 bits, exponents within fp32's range), else float64."""
+        spec = self.element if self.kind == "block" else self
+        if spec is None:
+            raise ValueError(f"block format {self.name!r} has no element format")
+        if spec.kind == "float":
+            prec, top, low = spec.precision, spec.emax, spec.emin - spec.man_bits
+        elif spec.kind in ("int", "bin1"):
+            mag = max(-spec.int_min, spec.int_max)
+            prec, top = mag.bit_length(), spec.emax
+            low = spec.scale_exp
+        else:  # posit: at most n - 2 - es significand bits, exponents +-(n - 2) * 2**es
+            prec = max(spec.bits - 2 - spec.es, 1)
+            top = spec.emax
+            low = -top
+        fits = prec <= 24 and top <= 127 and low >= -149
+        return np.dtype(np.float32 if fits else np.float64)
 
     @property
     def ml_dtypes_name(self) -> str | None:
