@@ -178,7 +178,7 @@ def quantize(x: object, fmt: FormatLike, axis: int = -1, *, rounding: str = "rne
             scales[sl], codes[sl] = _quantize_mx(flat[sl], spec, rounding, rng)
     # stochastic rounding draws from rng in C order: one chunk after the other
     _for_chunks(flat.shape[0], k, work, parallel=rounding == "rne")
-    codes = codes.reshape(*lead[:-1], -1)
+    codes = codes.reshape(*lead[:-1], lead[-1] * k)  # explicit: a 0 in lead breaks -1
     scales = scales.reshape(lead)
     if ax != arr.ndim - 1:
         codes = np.ascontiguousarray(np.moveaxis(codes, -1, ax))
@@ -222,7 +222,7 @@ def dequantize(bt: BlockTensor, dtype: npt.DTypeLike = np.float32) -> np.ndarray
             o *= tensor_scale
 
     _for_chunks(codes.shape[0], k, chunk)
-    vals = out.reshape(*lead[:-1], -1)[..., :bt.shape[ax]]
+    vals = out.reshape(*lead[:-1], lead[-1] * k)[..., :bt.shape[ax]]
     if ax != len(bt.shape) - 1:
         vals = np.moveaxis(vals, -1, ax)
     return np.ascontiguousarray(vals.astype(out_dtype, copy=False))

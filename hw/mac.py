@@ -3,7 +3,8 @@
 Same semantics as ``golden.gemm`` for one output element (``docs/numerics.md``, "Dot
 products and GEMM"): the product ``a * b`` is exact and added to the accumulator with ONE
 fp32 RNE rounding (a fused multiply-add); integer x integer pairs accumulate exactly in
-int32 with two's complement wrap-around.
+int32 with two's complement wrap-around; posit pairs accumulate exactly in the quire and
+are read out rounded to the posit format (:class:`hw.posit_mac.PositMac`).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def _element_spec(fmt: FormatSpec | str, pname: str) -> FormatSpec:
         raise TypeError(f"ScalarMac {pname} must be a format name or FormatSpec, "
                         f"not {type(fmt).__name__}")
     spec = get_format(fmt)
-    if spec.kind not in ("float", "int", "bin1"):
-        raise ValueError(f"ScalarMac {pname} must be a float, int or bin1 element format, "
+    if spec.kind not in ("float", "int", "bin1", "posit"):
+        raise ValueError(f"ScalarMac {pname} must be a float, int, bin1 or posit element format, "
                          f"not {spec.name!r} of kind {spec.kind!r}")
     return spec
 
@@ -45,6 +46,10 @@ class ScalarMac(wiring.Component):
 
     Integer accumulation (both formats ``is_integer``: int8/int4/int2/ternary/bin1):
     ``acc = (acc_in + a * b) mod 2**32`` as an int32 two's complement pattern.
+
+    Posit accumulation (``fmt_a`` a posit, ``fmt_b`` the same posit or ``None``): the exact
+    product is added to the quire; ``acc`` is the quire rounded to the posit format (``n``
+    bits), as :class:`hw.posit_mac.PositMac` which this unit instantiates.
 
     Stream interface: valid-only pipeline, ``latency = 2`` (stage 1: decode and exact
     product; stage 2: accumulate). ``acc`` is output with ``o_valid`` after every input, so
@@ -72,8 +77,9 @@ class ScalarMac(wiring.Component):
         Start a new sum: the accumulator restarts from +0.0 (or 0).
     o_valid : Out(1)
         ``acc`` holds the sum after the input accepted ``latency`` cycles earlier.
-    acc : Out(32)
-        fp32 bit pattern (float accumulation) or int32 pattern (integer accumulation).
+    acc : Out(32) or Out(n)
+        fp32 bit pattern (float accumulation), int32 pattern (integer accumulation) or the
+        posit code (posit accumulation, n bits).
     latency : int
         2.
     is_integer : bool
@@ -86,17 +92,34 @@ class ScalarMac(wiring.Component):
                  mutation: str | None = None) -> None:
         self.fmt_a = _element_spec(fmt_a, "fmt_a")
         self.fmt_b = self.fmt_a if fmt_b is None else _element_spec(fmt_b, "fmt_b")
+        self.is_posit = self.fmt_a.kind == "posit" or self.fmt_b.kind == "posit"
+        if self.is_posit and self.fmt_a != self.fmt_b:
+            raise ValueError("ScalarMac with posits needs the same posit format on both sides, "
+                             f"not {self.fmt_a.name!r} x {self.fmt_b.name!r}")
         self.is_integer = self.fmt_a.is_integer and self.fmt_b.is_integer
-        check_mutation("ScalarMac (integer accumulation)" if self.is_integer else "ScalarMac",
-                       mutation, _INT_MUTATIONS if self.is_integer else MAC_MUTATIONS)
         self.mutation = mutation
+        if self.is_posit:
+            from hw.posit_mac import PositMac
+
+            # The quire MAC validates the mutation name itself.
+            self._posit_mac = PositMac(fmt=self.fmt_a, mutation=mutation)
+        else:
+            check_mutation("ScalarMac (integer accumulation)" if self.is_integer else "ScalarMac",
+                           mutation, _INT_MUTATIONS if self.is_integer else MAC_MUTATIONS)
+        acc_bits = self.fmt_a.bits if self.is_posit else 32
         super().__init__({
             "i_valid": In(1), "a": In(self.fmt_a.bits), "b": In(self.fmt_b.bits),
-            "i_first": In(1), "o_valid": Out(1), "acc": Out(32),
+            "i_first": In(1), "o_valid": Out(1), "acc": Out(acc_bits),
         })
 
     def elaborate(self, platform) -> Module:
         m = Module()
+        if self.is_posit:
+            m.submodules.quire_mac = mac = self._posit_mac
+            m.d.comb += [mac.i_valid.eq(self.i_valid), mac.a.eq(self.a), mac.b.eq(self.b),
+                         mac.i_first.eq(self.i_first), self.o_valid.eq(mac.o_valid),
+                         self.acc.eq(mac.acc)]
+            return m
         m.submodules.dec_a = da = ElementDecoder(fmt=self.fmt_a)
         m.submodules.dec_b = db = ElementDecoder(fmt=self.fmt_b)
         m.d.comb += [da.code.eq(self.a), db.code.eq(self.b)]

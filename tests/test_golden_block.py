@@ -495,3 +495,12 @@ def test_bad_input():
         dequantize(x)
     with pytest.raises((ValueError, TypeError)):
         dequantize(quantize(x, "mxfp4"), dtype=np.int32)
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((3, 0), 0), ((0, 40), 1), ((0, 40), 0), ((3, 0), 1)])
+def test_empty_tensors(shape, axis) -> None:
+    """Empty tensors quantize to empty blocks and dequantize back to their shape."""
+    for name in ("mxfp4", "nvfp4"):
+        bt = quantize(np.zeros(shape, np.float32), name, axis=axis)
+        assert dequantize(bt).shape == shape
+        assert bt.scales.size == 0 or bt.shape[axis] == 0

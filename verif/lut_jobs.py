@@ -1,0 +1,204 @@
+"""GEMM jobs for the LUT tensor core and its MAC baseline: operands, buffer images, golden.
+
+A :class:`LutJob` holds one GEMM ``Y = A @ W`` (``A`` int8 codes (M, K), ``W`` weight codes
+(K, N)), the buffer words the engine reads (layout of :mod:`hw.lut_engine`), the expected
+output bits from ``golden.gemm(A, W, "int8", fmt_w)`` (int32 or fp32 patterns, as uint32)
+and the cycle count the model (:mod:`models.cycle_lut`) predicts. Both testbenches (the
+amaranth.sim tests and the cocotb ``verif/tb_lut.py``) model the buffers from these images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.codec import QTensor
+from golden.dot import gemm
+from golden.formats import FormatSpec, get_format
+from models.cycle_lut import lut_cycle_model
+from verif import vectors as vec
+
+__all__ = ["DEFAULT_ARRAY", "DEFAULT_GEMM", "LutJob", "default_job", "lut_job", "pack_words",
+           "run_amaranth", "unpack_outputs"]
+
+DEFAULT_ARRAY = {"rows": 4, "cols": 4, "g": 4}
+"""Array shape and group size of the engines that ``lowbit sim --unit lut|lut_mac`` builds."""
+DEFAULT_GEMM = (21, 37, 19)
+"""(M, K, N) of the default ``lowbit sim`` GEMM: not multiples of 4, K not a multiple of g."""
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def pack_words(codes: np.ndarray, bits: int) -> list[int]:
+    """Pack each row of ``codes`` (n, lanes) into one int, lane 0 in the lsbs."""
+    codes = np.asarray(codes, dtype=np.uint64)
+    out = []
+    for row in codes:
+        word = 0
+        for i, c in enumerate(row.tolist()):
+            word |= int(c) << (i * bits)
+        out.append(word)
+    return out
+
+
+def _tiled(codes: np.ndarray, tile: int, g: int, kg: int, pad: int) -> np.ndarray:
+    """(tiles * kg, tile * g) lanes: lane ``t * g + i`` of word ``j * kg + k`` is
+    ``codes[j*tile + t, k*g + i]`` (``codes`` is (rows, K); ``pad`` outside)."""
+    rows, k = codes.shape
+    nt = _ceil(rows, tile)
+    full = np.full((nt * tile, kg * g), pad, dtype=np.uint64)
+    full[:rows, :k] = codes
+    return full.reshape(nt, tile, kg, g).transpose(0, 2, 1, 3).reshape(nt * kg, tile * g)
+
+
+def unpack_outputs(words: dict[int, int], M: int, N: int, R: int, C: int) -> np.ndarray:
+    """(M, N) uint32 results from output-buffer words (address -> ``C`` 32-bit lanes).
+
+    A missing word leaves its outputs at 0xDEADBEEF (never a result of the sizes tested
+    here), so the comparison reports it.
+    """
+    nt = _ceil(N, C)
+    out = np.full((_ceil(M, R) * R, nt * C), 0xDEADBEEF, dtype=np.uint64)
+    for addr, word in words.items():
+        t, r = divmod(addr, R)
+        mt, ntt = divmod(t, nt)
+        for c in range(C):
+            out[mt * R + r, ntt * C + c] = (word >> (32 * c)) & 0xFFFFFFFF
+    return out[:M, :N].astype(np.uint32)
+
+
+@dataclass
+class LutJob:
+    """One GEMM for a LUT engine (see the module docstring)."""
+
+    fmt_w: FormatSpec
+    unit: str
+    M: int
+    K: int
+    N: int
+    R: int
+    C: int
+    g: int
+    seed: int
+    a_codes: np.ndarray
+    w_codes: np.ndarray
+    a_mem: list[int]
+    w_mem: list[int]
+    expected: np.ndarray
+    predicted_cycles: int
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """The engine's size ports: m_tiles, n_tiles, k_groups."""
+        return {"m_tiles": _ceil(self.M, self.R), "n_tiles": _ceil(self.N, self.C),
+                "k_groups": _ceil(self.K, self.g)}
+
+    def mismatches(self, got: np.ndarray, limit: int = 5) -> list[str]:
+        """One line per differing output (at most ``limit``): indices, operands in hex."""
+        bad = np.argwhere(got != self.expected)
+        lines = []
+        for m, n in bad[:limit]:
+            a = " ".join(f"{int(x):02x}" for x in self.a_codes[m])
+            w = " ".join(f"{int(x):x}" for x in self.w_codes[:, n])
+            lines.append(f"{self.unit} {self.fmt_w.name} M,K,N={self.M},{self.K},{self.N} "
+                         f"R,C,g={self.R},{self.C},{self.g} seed={self.seed}: Y[{m},{n}] "
+                         f"expected {int(self.expected[m, n]):#010x} got {int(got[m, n]):#010x}"
+                         f"; A row {a}; W col {w}")
+        if len(bad) > limit:
+            lines.append(f"... {len(bad)} mismatches in total")
+        return lines
+
+
+def lut_job(fmt_w: FormatSpec | str, M: int, K: int, N: int, *, R: int, C: int, g: int = 4,
+            seed: int = 1, unit: str = "lut", corners: bool = False) -> LutJob:
+    """A seeded random GEMM (every valid code equally likely) for a LUT engine.
+
+    ``corners=True`` uses extreme operands instead: activations -128 and 127 alternating by
+    row, weights at the format's most negative and most positive values (the largest
+    partial sums and table entries).
+    """
+    spec = get_format(fmt_w)
+    act = get_format("int8")
+    rng = np.random.default_rng(seed)
+    if corners:
+        a = np.where(np.arange(M)[:, None] % 2 == 0, 0x80, 0x7F) * np.ones((1, K), np.int64)
+        cc = vec.corner_codes(spec)
+        vals = QTensor(cc, spec).values().astype(np.float64)
+        lo, hi = cc[np.argmin(vals)], cc[np.argmax(vals)]
+        w = np.where((np.arange(K)[:, None] + np.arange(N)[None, :]) % 3 == 0, hi, lo)
+    else:
+        a = vec.random_codes(act, (M, K), rng)
+        w = vec.random_codes(spec, (K, N), rng)
+    a = np.asarray(a, dtype=np.uint8)
+    w = np.asarray(w, dtype=spec.code_dtype)
+    y = gemm(QTensor(a, act), QTensor(w, spec), act, spec)
+    expected = np.asarray(y).view(np.uint32).copy()
+    kg = _ceil(K, g)
+    a_mem = pack_words(_tiled(a, R, g, kg, 0), act.bits)
+    w_mem = pack_words(_tiled(w.T, C, g, kg, 0), spec.bits)
+    model = lut_cycle_model(spec, unit=unit, g=g)
+    cyc = int(model.evaluate(M=M, K=K, N=N, R=R, C=C))
+    return LutJob(spec, unit, M, K, N, R, C, g, seed, a, w, a_mem, w_mem, expected, cyc)
+
+
+def default_job(fmt_w: str, unit: str, seed: int, vectors: int | None = None) -> LutJob:
+    """The GEMM ``lowbit sim --unit lut|lut_mac`` runs on the :data:`DEFAULT_ARRAY` engine.
+
+    ``vectors`` (optional) is the number of outputs wanted: ``M = ceil(vectors / N)`` with
+    ``K`` and ``N`` of :data:`DEFAULT_GEMM`.
+    """
+    M, K, N = DEFAULT_GEMM
+    if vectors is not None:
+        M = max(1, _ceil(vectors, N))
+    return lut_job(fmt_w, M, K, N, R=DEFAULT_ARRAY["rows"], C=DEFAULT_ARRAY["cols"],
+                   g=DEFAULT_ARRAY["g"], seed=seed, unit="lut" if unit == "lut" else "mac")
+
+
+def run_amaranth(engine: object, job: LutJob, limit: int = 100_000) -> tuple[np.ndarray, int]:
+    """Run ``job`` on a LUT engine in Amaranth's simulator with the buffers modelled here.
+
+    The buffers read synchronously (the word addressed in cycle t is driven in cycle
+    t + 1). Returns (results (M, N) as uint32 bit patterns, cycles from the ``start`` cycle
+    to the ``done`` cycle). Raises ``RuntimeError`` if ``done`` does not come within
+    ``limit`` cycles or an output word is written twice.
+    """
+    from amaranth.sim import Simulator
+
+    out: dict[int, int] = {}
+    cycles: list[int] = []
+
+    async def bench(ctx) -> None:
+        for k, v in job.sizes.items():
+            ctx.set(getattr(engine, k), v)
+        ctx.set(engine.start, 1)
+        await ctx.tick()
+        ctx.set(engine.start, 0)
+        cyc, pa, pw = 1, None, None
+        while True:
+            if pa is not None:  # the word addressed last cycle (synchronous read)
+                ctx.set(engine.a_data, job.a_mem[pa])
+            if pw is not None:
+                ctx.set(engine.w_data, job.w_mem[pw])
+            pa = ctx.get(engine.a_addr) if ctx.get(engine.a_rd) else None
+            pw = ctx.get(engine.w_addr) if ctx.get(engine.w_rd) else None
+            if ctx.get(engine.o_valid):
+                addr = ctx.get(engine.o_addr)
+                if addr in out:
+                    raise RuntimeError(f"output word {addr} written twice")
+                out[addr] = ctx.get(engine.o_data)
+            if ctx.get(engine.done):
+                break
+            await ctx.tick()
+            cyc += 1
+            if cyc >= limit:
+                raise RuntimeError(f"no done within {limit} cycles")
+        cycles.append(cyc)
+
+    sim = Simulator(engine)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return unpack_outputs(out, job.M, job.N, job.R, job.C), cycles[0]
