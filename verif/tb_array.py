@@ -97,6 +97,8 @@ async def gemm_array(dut: object) -> None:
     result = {"vectors": checked, "mismatches": mismatches + sum(
         r["cycles"] != r["predicted"] for r in results), "cycles": cycles,
         "predicted_cycles": predicted, "macs": macs, "gemms": results,
+        # cycle-weighted mean of the GEMMs' utilizations = useful MACs / (cycles x peak)
+        "utilization": sum(r["utilization"] * r["predicted"] for r in results) / max(predicted, 1),
         "sim_seconds": round(time.perf_counter() - t0, 3), "reports": reports,
         "unit": p["unit"], "format": p["format"]}
     out = os.environ.get("LOWBIT_RESULT", "")

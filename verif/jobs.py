@@ -1,0 +1,273 @@
+"""Jobs: the vectors and golden expected outputs of one testbench run, computed up front.
+
+A :class:`Job` holds, for every vector, the packed value of each input port and the
+expected raw bits of each checked output port. Expected bits come from the golden model
+(``golden.decode``, ``golden.fp32``, ``golden.block_dot``) evaluated vectorised BEFORE the
+simulation, so the per-cycle work of the testbench is a few integer writes and reads.
+
+Builders (one per unit):
+
+- :func:`fp32_job` - ``add`` / ``mul``: fp32 corners x corners, then seeded random bit
+  patterns (half of them with nearby exponents, so that cancellation and rounding carry
+  paths are hit; a quarter built as exact rounding ties of the sum).
+- :func:`mac_job` - ``ScalarMac``: every (a, b) code pair in seeded shuffled order when the
+  pair space is <= 2^20 (the default), else corner pairs + random pairs; ``i_first`` starts
+  a new accumulation every :data:`CHAIN` inputs. Checks ``acc`` after every input.
+- :func:`dot_job` - ``MxDot`` / ``Nvfp4Dot``: directed corner blocks then seeded random
+  blocks (quantized float data and raw codes); ``i_first`` every :data:`CHAIN` blocks.
+  Checks ``d`` (the block result), ``acc`` and, for NVFP4, ``out``.
+
+Lane packing: lane ``i`` of a ``w``-bit operand sits at bits ``[i*w, (i+1)*w)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from golden.codec import decode
+from golden.formats import FormatSpec, get_format
+from golden.fp32 import fp32_add, fp32_fma, round_exact_to_fp32
+from verif import vectors as vec
+from verif.scoreboard import Check
+
+__all__ = ["CHAIN", "DEFAULT_DOT_BLOCKS", "DEFAULT_FP32_VECTORS", "Job", "dot_job", "fp32_job",
+           "mac_job", "pack_lanes"]
+
+CHAIN = 4
+"""Inputs per accumulation (``i_first`` is 1 on every CHAIN-th input, starting with the first)."""
+DEFAULT_DOT_BLOCKS = 3000
+"""Random blocks of a dot run when no vector count is given (the corner blocks come first)."""
+DEFAULT_FP32_VECTORS = 4096
+"""Vectors of an fp32 add/mul run when no count is given (corner x corner pairs first)."""
+
+
+@dataclass
+class Job:
+    """Inputs (port -> packed value per vector) and checks (port -> expected bits)."""
+
+    inputs: dict[str, list[int]]
+    checks: dict[str, Check]
+
+    @property
+    def n(self) -> int:
+        return len(next(iter(self.inputs.values())))
+
+
+def pack_lanes(codes: np.ndarray, width: int) -> list[int]:
+    """Pack rows of ``codes`` (shape ``(n, lanes)``) into one int per row, lane 0 in the lsbs."""
+    codes = np.asarray(codes, dtype=np.uint64)
+    n, lanes = codes.shape
+    shifts = np.arange(width, dtype=np.uint64)
+    bits = ((codes[:, :, None] >> shifts) & np.uint64(1)).astype(np.uint8)
+    packed = np.packbits(bits.reshape(n, lanes * width), axis=1, bitorder="little")
+    return [int.from_bytes(row.tobytes(), "little") for row in packed]
+
+
+def _f32_check(values: np.ndarray) -> Check:
+    v = np.asarray(values, dtype=np.float32)
+    return Check(bits=v.view(np.uint32).astype(np.uint64), nan_class=np.isnan(v))
+
+
+def _firsts(n: int) -> np.ndarray:
+    return (np.arange(n) % CHAIN == 0).astype(np.uint32)
+
+
+def _chain_fp32(terms: np.ndarray) -> np.ndarray:
+    """acc_k = fp32((first_k ? +0.0 : acc_{k-1}) + terms_k) for chains of CHAIN inputs."""
+    out = np.empty(len(terms), dtype=np.float32)
+    for pos in range(CHAIN):
+        idx = np.arange(pos, len(terms), CHAIN)
+        prev = np.zeros(len(idx), np.float32) if pos == 0 else out[idx - 1]
+        out[idx] = fp32_add(prev, terms[idx])
+    return out
+
+
+# ----- fp32 add / mul -----------------------------------------------------------------------
+
+def _fp32_corners() -> np.ndarray:
+    c = [0x00000000, 0x00000001, 0x007FFFFF, 0x00800000, 0x00800001, 0x3F800000, 0x3F800001,
+         0x3FFFFFFF, 0x4B800000, 0x33800000, 0x7F7FFFFF, 0x7F7FFFFE, 0x7F000000, 0x7F800000,
+         0x7FC00000, 0x7F800001, 0x7FFFFFFF, 0x00400000, 0x1F800000, 0x5F800000]
+    return np.array(sorted(set(c) | {x | 0x80000000 for x in c}), dtype=np.uint32)
+
+
+def fp32_job(op: str, vectors: int, seed: int) -> Job:
+    """Vectors for ``Fp32Add`` (``op="add"``) or ``Fp32Mul`` (``op="mul"``)."""
+    if op not in ("add", "mul"):
+        raise ValueError(f"fp32 op must be 'add' or 'mul', not {op!r}")
+    rng = np.random.default_rng(seed)
+    c = _fp32_corners()
+    a = np.repeat(c, len(c))
+    b = np.tile(c, len(c))
+    nr = max(vectors - len(a), 0)
+    ra = rng.integers(0, 1 << 32, size=nr, dtype=np.uint64).astype(np.uint32)
+    rb = rng.integers(0, 1 << 32, size=nr, dtype=np.uint64).astype(np.uint32)
+    near = rng.random(nr) < 0.5  # b's exponent within +-3 of a's: cancellation and carries
+    shift = rng.integers(-3, 4, size=nr)
+    ea = (ra >> 23) & 0xFF
+    eb = np.clip(ea.astype(np.int64) + shift, 0, 255).astype(np.uint32)
+    rb = np.where(near, (rb & 0x807FFFFF) | (eb << 23), rb).astype(np.uint32)
+    # 25% exact ties for the adder: b's exponent s = 1..24 below a's and b's significand
+    # bits that fall below a's lsb exactly 100..0 (half an ulp of a, before normalisation)
+    tie = rng.random(nr) < 0.25
+    s = rng.integers(1, 25, size=nr).astype(np.int64)
+    eb_t = ea.astype(np.int64) - s
+    ok = tie & (eb_t >= 1) & (ea < 255)
+    sig = (rb.astype(np.int64) & 0x7FFFFF) | 0x800000
+    sig = (sig & ~((1 << s) - 1)) | (1 << (s - 1))
+    rb_t = (rb.astype(np.int64) & 0x80000000) | (eb_t.clip(0, 255) << 23) | (sig & 0x7FFFFF)
+    rb = np.where(ok, rb_t, rb).astype(np.uint32)
+    swap = rng.random(nr) < 0.5  # the smaller operand on either port
+    ra, rb = np.where(swap, rb, ra).astype(np.uint32), np.where(swap, ra, rb).astype(np.uint32)
+    a = np.concatenate([a, ra])[:max(vectors, 1)]
+    b = np.concatenate([b, rb])[:max(vectors, 1)]
+    fa, fb = a.view(np.float32), b.view(np.float32)
+    if op == "add":
+        res = fp32_add(fa, fb)
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            # the product is exact in float64; lo = -0.0 keeps the sign of a zero product
+            res = round_exact_to_fp32(fa.astype(np.float64) * fb.astype(np.float64), -0.0)
+    port = "sum" if op == "add" else "prod"
+    return Job(inputs={"a": a.tolist(), "b": b.tolist()}, checks={port: _f32_check(res)})
+
+
+# ----- scalar MAC ---------------------------------------------------------------------------
+
+def mac_pairs(fa: FormatSpec, fb: FormatSpec, vectors: int | None,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) code pairs: all pairs shuffled when ``vectors`` is None or covers the space."""
+    space = len(vec.valid_codes(fa)) * len(vec.valid_codes(fb))
+    if space <= vec.EXHAUSTIVE_LIMIT and (vectors is None or vectors >= space):
+        a, b = vec.exhaustive_pairs(fa, fb)
+        order = rng.permutation(len(a))
+        a, b = a[order], b[order]
+        if vectors is not None and vectors > space:
+            extra = vectors - space
+            a = np.concatenate([a, vec.random_codes(fa, extra, rng)])
+            b = np.concatenate([b, vec.random_codes(fb, extra, rng)])
+        return a, b
+    n = 4096 if vectors is None else vectors
+    ca, cb = vec.corner_codes(fa), vec.corner_codes(fb)
+    a = np.concatenate([np.repeat(ca, len(cb)), vec.random_codes(fa, n, rng)])[:n]
+    b = np.concatenate([np.tile(cb, len(ca)), vec.random_codes(fb, n, rng)])[:n]
+    return a, b
+
+
+def mac_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: int | None,
+            seed: int) -> Job:
+    """Vectors for ``ScalarMac(fmt_a, fmt_b)``; see the module docstring."""
+    fa = get_format(fmt_a)
+    fb = fa if fmt_b is None else get_format(fmt_b)
+    rng = np.random.default_rng(seed)
+    a, b = mac_pairs(fa, fb, vectors, rng)
+    first = _firsts(len(a))
+    if fa.is_integer and fb.is_integer:
+        p = decode(a, fa).astype(np.int64) * decode(b, fb).astype(np.int64)
+        acc = np.empty(len(p), dtype=np.int64)
+        for pos in range(CHAIN):
+            idx = np.arange(pos, len(p), CHAIN)
+            acc[idx] = p[idx] + (acc[idx - 1] if pos else 0)
+        bits = (acc & 0xFFFFFFFF).astype(np.uint64)
+        check = Check(bits=bits, nan_class=np.zeros(len(bits), bool), exp_bits=0, man_bits=0)
+    else:
+        va = decode(a, fa).astype(np.float32)
+        vb = decode(b, fb).astype(np.float32)
+        acc32 = np.empty(len(a), dtype=np.float32)
+        for pos in range(CHAIN):
+            idx = np.arange(pos, len(a), CHAIN)
+            prev = np.zeros(len(idx), np.float32) if pos == 0 else acc32[idx - 1]
+            acc32[idx] = fp32_fma(va[idx], vb[idx], prev)
+        check = _f32_check(acc32)
+    return Job(inputs={"a": a.tolist(), "b": b.tolist(), "i_first": first.tolist()},
+               checks={"acc": check})
+
+
+# ----- block dot units ----------------------------------------------------------------------
+
+def _block_tensor(spec: FormatSpec, codes: np.ndarray, scales: np.ndarray) -> object:
+    """A one-block-per-row BlockTensor of ``lanes`` elements (padded with zero codes)."""
+    from golden.block import BlockTensor
+
+    n, lanes = codes.shape
+    el = np.zeros((n, spec.block_size), dtype=spec.element.code_dtype)
+    el[:, :lanes] = codes
+    ts = np.float32(1.0) if spec.tensor_scale else None
+    return BlockTensor(spec, scales.astype(spec.scale.code_dtype).reshape(n, 1), el,
+                       (n, lanes), 1, ts)
+
+
+def _block_d(sa: FormatSpec, sb: FormatSpec, a: np.ndarray, b: np.ndarray, xa: np.ndarray,
+             xb: np.ndarray) -> np.ndarray:
+    """Golden block result D per row: ``golden.block_dot`` of one block.
+
+    ``block_dot`` returns ``acc = RNE_fp32(c + D)``; with ``c = -0.0`` that is D itself, also
+    when D underflows to -0 (``+0.0 + -0.0`` would lose that sign). NVFP4 adds ``c`` after
+    its tensor scales (set to 1 here), and its D never underflows (the smallest block scale
+    product is 2^-18), so it runs without ``c``.
+    """
+    from golden.dot import block_dot
+
+    c = None if sa.tensor_scale else np.float32(-0.0)
+    return block_dot(_block_tensor(sa, a, xa), _block_tensor(sb, b, xb), c)
+
+
+def _tensor_scales(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """fp32 tensor scales, constant within each chain: corners first, then random near 1."""
+    corners = np.array([0x3F800000, 0x7F7FFFFF, 0x00000001, 0x00800000, 0x3E2AAAAB,
+                        0x7F000000, 0x0C000000, 0x3F800001], dtype=np.uint32)
+    chains = -(-n // CHAIN)
+    exp = rng.integers(127 - 20, 127 + 21, size=(2, chains)).astype(np.uint32)
+    man = rng.integers(0, 1 << 23, size=(2, chains)).astype(np.uint32)
+    t = (exp << 23) | man
+    k = min(len(corners), chains)
+    t[0, :k] = corners[:k]
+    t[1, :k] = corners[::-1][:k]
+    return np.repeat(t[0], CHAIN)[:n], np.repeat(t[1], CHAIN)[:n]
+
+
+def dot_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: int | None,
+            seed: int, lanes: int) -> Job:
+    """Vectors for ``MxDot`` / ``Nvfp4Dot`` with ``lanes`` lanes (a block of ``lanes``).
+
+    All :func:`verif.vectors.corner_blocks` first, then ``vectors`` (default
+    :data:`DEFAULT_DOT_BLOCKS`) seeded random blocks. Port names follow the unit: scales
+    ``xa``/``xb`` (MX e8m0) or ``sa``/``sb``
+    plus fp32 tensor scales ``ta``/``tb`` (NVFP4, which also checks ``out``).
+    """
+    sa = get_format(fmt_a)
+    sb = sa if fmt_b is None else get_format(fmt_b)
+    if not (sa.is_block and sb.is_block):
+        raise ValueError(f"dot_job needs block formats, not {sa.name!r} / {sb.name!r}")
+    rng = np.random.default_rng(seed)
+    ca = vec.corner_blocks(sa, lanes)
+    cb = vec.corner_blocks(sb, lanes) if sb != sa else ca
+    m = min(len(ca[0]), len(cb[0]))
+    nr = DEFAULT_DOT_BLOCKS if vectors is None else vectors
+    ra = vec.random_blocks(sa, nr, lanes, rng)
+    rb = vec.random_blocks(sb, nr, lanes, rng) if sb != sa else None
+    a = np.concatenate([ca[0][:m], ra[0]])
+    b = np.concatenate([cb[1][:m], (rb or ra)[1]])
+    xa = np.concatenate([ca[2][:m], ra[2]])
+    xb = np.concatenate([cb[3][:m], (rb or ra)[3]])
+    n = len(a)
+    d = _block_d(sa, sb, a, b, xa, xb)
+    acc = _chain_fp32(d)
+    wa, wb = sa.element.bits, sb.element.bits
+    inputs = {"a": pack_lanes(a, wa), "b": pack_lanes(b, wb)}
+    checks = {"d": _f32_check(d), "acc": _f32_check(acc)}
+    if sa.tensor_scale:
+        ta, tb = _tensor_scales(n, rng)
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = round_exact_to_fp32(ta.view(np.float32).astype(np.float64)
+                                    * tb.view(np.float32).astype(np.float64))
+            out = round_exact_to_fp32(acc.astype(np.float64) * t.astype(np.float64))
+        inputs.update({"sa": xa.tolist(), "sb": xb.tolist(), "ta": ta.tolist(),
+                       "tb": tb.tolist()})
+        checks["out"] = _f32_check(out)
+    else:
+        inputs.update({"xa": xa.tolist(), "xb": xb.tolist()})
+    inputs["i_first"] = _firsts(n).tolist()
+    return Job(inputs=inputs, checks=checks)
