@@ -94,8 +94,8 @@ class ScalarMac(wiring.Component):
         self.fmt_b = self.fmt_a if fmt_b is None else _element_spec(fmt_b, "fmt_b")
         self.is_posit = self.fmt_a.kind == "posit" or self.fmt_b.kind == "posit"
         if self.is_posit and self.fmt_a != self.fmt_b:
-            raise ValueError("ScalarMac with posits needs the same posit format on both sides, "
-                             f"not {self.fmt_a.name!r} x {self.fmt_b.name!r}")
+            raise ValueError("ScalarMac fmt_b must be None or the posit format of fmt_a when "
+                             f"either is a posit, not {self.fmt_a.name!r} x {self.fmt_b.name!r}")
         self.is_integer = self.fmt_a.is_integer and self.fmt_b.is_integer
         self.mutation = mutation
         if self.is_posit:

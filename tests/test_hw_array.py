@@ -204,7 +204,7 @@ def test_bad_parameters() -> None:
     with pytest.raises(ValueError, match="rows must be an integer"):
         PeArray(fmt_a="int8", rows=0, cols=2)
     with pytest.raises(ValueError, match="posit"):
-        ProcessingElement(fmt_a="posit8")
+        ProcessingElement(fmt_a="posit8", fmt_b="fp8_e4m3")
     with pytest.raises(ValueError, match="two element formats or two block"):
         ProcessingElement(fmt_a="int8", fmt_b="mxfp4")
     with pytest.raises(ValueError, match="lanes must be"):

@@ -541,6 +541,7 @@ def test_scalar_mac_mutation_is_caught(name, mutation, prefix):
 def test_scalar_mac_bad_parameters():
     rejects(lambda: ScalarMac(fmt_a="mxfp4"), "element format")
     rejects(lambda: ScalarMac(fmt_a="fp8_e4m3", fmt_b="posit16"), "fmt_b")
+    rejects(lambda: ScalarMac(fmt_a="posit8", fmt_b="posit16"), "fmt_b")
     rejects(lambda: ScalarMac(fmt_a="int8", mutation="truncate"), "ignore_first")
     rejects(lambda: ScalarMac(fmt_a="fp4_e2m1", mutation="swap"), "mutation")
     with warnings.catch_warnings():

@@ -31,6 +31,8 @@ FULL = [
     ("int8", "mac", "ignore_first", None, None),
     ("mxfp8_e4m3", "dot", "drop_sticky", 3000, None),
     ("nvfp4", "dot", "truncate", 3000, None),
+    ("posit8", "mac", "truncate", None, None),
+    ("posit4_es1", "mac", "regime", None, None),
 ]
 
 

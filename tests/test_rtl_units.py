@@ -30,6 +30,7 @@ QUICK = [
     ("mxfp8_e5m2", "dot", 1000, 4, None),
     ("mxint8", "dot", 1000, 4, None),
     ("nvfp4", "dot", 1000, 4, None),
+    ("posit8", "mac", None, None, None),      # all 65,536 pairs through the quire
 ]
 
 FULL = [
@@ -43,6 +44,9 @@ FULL = [
     *[(f, "dot", 10000, None, None) for f in
       ("mxfp4", "mxfp6_e2m3", "mxfp6_e3m2", "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4")],
     ("mxfp4", "dot", 10000, None, "mxfp8_e4m3"),
+    *[(f, u, None, None, None) for f in
+      ("posit8", "posit16", "posit4_es1", "posit8_es0", "posit16_es1")
+      for u in ("mac", "codec", "round")],
 ]
 
 CASES = FULL if REGRESS else QUICK
@@ -67,7 +71,10 @@ def test_unit_matches_golden(case: tuple) -> None:
     fmt, unit, vectors, lanes, fmt_b = case
     res = run_unit(fmt, unit, vectors=vectors, seed=SEED, lanes=lanes, fmt_b=fmt_b)
     expected = None
-    if unit == "mac" and vectors is None:  # exhaustive: every pair of valid codes
+    if unit == "mac" and vectors is None and fmt == "posit8":
+        expected = 1 << 16  # every pair of posit8 codes, NaR included
+    elif unit == "mac" and vectors is None and not fmt.startswith("posit"):
+        # exhaustive: every pair of valid codes
         from golden.formats import get_format
         from verif.vectors import valid_codes
         fa = get_format(fmt)
@@ -78,3 +85,24 @@ def test_unit_matches_golden(case: tuple) -> None:
     _check(res, expected)
     # one output per input, in order, exactly `latency` cycles after it
     assert res.cycles == res.vectors + res.latency, (res.cycles, res.vectors, res.latency)
+
+
+# GEMM engines: (format, unit, lanes); every C element and the cycle count are checked.
+ENGINES_QUICK = [("int8", "array", None), ("mxfp4", "array", 4)]
+ENGINES_FULL = [
+    *[(f, "array", None) for f in ("int8", "fp8_e4m3", "fp8_e5m2", "int4", "fp4_e2m1")],
+    *[(f, "array", None) for f in ("mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4")],
+    *[(f, u, None) for f in ("bin1", "ternary", "int2", "int4", "fp4_e2m1")
+      for u in ("lut", "lut_mac")],
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("case", ENGINES_FULL if REGRESS else ENGINES_QUICK,
+                         ids=lambda c: "-".join(str(x) for x in c if x))
+def test_gemm_engine_matches_golden_and_cycle_model(case: tuple) -> None:
+    fmt, unit, lanes = case
+    res = run_unit(fmt, unit, seed=SEED, lanes=lanes)
+    _check(res, None)
+    assert res.predicted_cycles == res.cycles, (res.cycles, res.predicted_cycles)
+    assert res.utilization is not None and 0 < res.utilization <= 1
