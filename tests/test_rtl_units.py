@@ -92,9 +92,7 @@ ENGINES_QUICK = [("int8", "array", None), ("mxfp4", "array", 4)]
 ENGINES_FULL = [
     *[(f, "array", None) for f in ("int8", "fp8_e4m3", "fp8_e5m2", "int4", "fp4_e2m1")],
     *[(f, "array", None) for f in ("mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4")],
-    *[(f, u, None) for f in ("bin1", "ternary", "int2", "int4", "fp4_e2m1")
-      for u in ("lut", "lut_mac")],
-]
+]  # the LUT core and its baseline: tests/test_hw_lut.py::test_rtl_default_gemm
 
 
 @pytest.mark.rtl

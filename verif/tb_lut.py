@@ -79,9 +79,9 @@ async def lut_gemm(dut: object) -> None:
                        f"{job.predicted_cycles}")
     # peak: R * C * g / P multiply-accumulates per cycle (P bit-planes per k-group)
     util = job.M * job.K * job.N * _planes(job) / (cycles * job.R * job.C * job.g)
-    reports.append(f"{job.unit} {job.fmt_w.name} x int8, M,K,N={job.M},{job.K},{job.N} on "
-                   f"R,C,g={job.R},{job.C},{job.g}: cycles measured {cycles}, predicted "
-                   f"{job.predicted_cycles}, utilization {100 * util:.1f}%")
+    dut._log.info(f"{job.unit} {job.fmt_w.name} x int8, M,K,N={job.M},{job.K},{job.N} on "
+                  f"R,C,g={job.R},{job.C},{job.g}: cycles measured {cycles}, predicted "
+                  f"{job.predicted_cycles}, utilization {100 * util:.1f}%")
     result = {"vectors": job.M * job.N, "mismatches": mismatches, "cycles": cycles,
               "predicted_cycles": job.predicted_cycles, "utilization": util,
               "sim_seconds": round(sim_s, 3), "reports": reports, "unit": job.unit,
