@@ -133,6 +133,26 @@ def accumulate(m: Module, d, first, valid, mutation: str | None
     return add.sum, delay(m, d, add.latency, "d"), add.o_valid
 
 
+def block_pipeline(m: Module, bps: BlockProductSum, scale_fmt: FormatSpec, scale_a, scale_b,
+                   i_first, mutation: str | None) -> tuple[Signal, Signal, Signal]:
+    """The datapath shared by the block units after the exact product sum.
+
+    Delays the scale codes and ``i_first`` to line up with ``bps``'s sum, scales and rounds
+    the block once (:func:`scale_and_round`, then a register), and accumulates in fp32
+    (:func:`accumulate`). Returns ``(acc, d_out, o_valid)``.
+    """
+    lat = bps.latency
+    sa = delay(m, scale_a, lat, "scale_a")
+    sb = delay(m, scale_b, lat, "scale_b")
+    first = delay(m, i_first, lat, "first")
+    d_comb = scale_and_round(m, bps, scale_fmt, sa, sb, mutation)
+    d = Signal(32, name="d_rounded")
+    first_r = Signal(name="first_rounded")
+    valid_r = Signal(name="valid_rounded")
+    m.d.sync += [d.eq(d_comb), first_r.eq(first), valid_r.eq(bps.o_valid)]
+    return accumulate(m, d, first_r, valid_r, mutation)
+
+
 class MxDot(wiring.Component):
     """Pipelined OCP MX block dot product with fp32 accumulation, one block per cycle.
 
@@ -216,17 +236,7 @@ class MxDot(wiring.Component):
         m = Module()
         m.submodules.products = bps = self._bps
         m.d.comb += [bps.i_valid.eq(self.i_valid), bps.a.eq(self.a), bps.b.eq(self.b)]
-        lat = bps.latency
-        xa = delay(m, self.xa, lat, "xa")
-        xb = delay(m, self.xb, lat, "xb")
-        first = delay(m, self.i_first, lat, "first")
-
-        d_comb = scale_and_round(m, bps, self.fmt_a.scale, xa, xb, self.mutation)
-        d = Signal(32, name="d_rounded")
-        first_r = Signal(name="first_rounded")
-        valid_r = Signal(name="valid_rounded")
-        m.d.sync += [d.eq(d_comb), first_r.eq(first), valid_r.eq(bps.o_valid)]
-
-        acc, d_out, o_valid = accumulate(m, d, first_r, valid_r, self.mutation)
+        acc, d_out, o_valid = block_pipeline(m, bps, self.fmt_a.scale, self.xa, self.xb,
+                                             self.i_first, self.mutation)
         m.d.comb += [self.acc.eq(acc), self.d.eq(d_out), self.o_valid.eq(o_valid)]
         return m

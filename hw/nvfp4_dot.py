@@ -15,14 +15,14 @@ multiply the exact sum (a small integer multiply) and their exponents add, befor
 
 from __future__ import annotations
 
-from amaranth import Module, Signal
+from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.adder_tree import BlockProductSum
 from hw.fp32_add import Fp32Add
 from hw.fp32_mul import Fp32Mul
-from hw.mx_dot import accumulate, check_block_unit_args, delay, round_mutation, scale_and_round
+from hw.mx_dot import block_pipeline, check_block_unit_args, delay, round_mutation
 
 __all__ = ["Nvfp4Dot"]
 
@@ -109,17 +109,8 @@ class Nvfp4Dot(wiring.Component):
         m = Module()
         m.submodules.products = bps = self._bps
         m.d.comb += [bps.i_valid.eq(self.i_valid), bps.a.eq(self.a), bps.b.eq(self.b)]
-        lat = bps.latency
-        sa = delay(m, self.sa, lat, "sa")
-        sb = delay(m, self.sb, lat, "sb")
-        first = delay(m, self.i_first, lat, "first")
-
-        d_comb = scale_and_round(m, bps, self.fmt.scale, sa, sb, self.mutation)
-        d = Signal(32, name="d_rounded")
-        first_r = Signal(name="first_rounded")
-        valid_r = Signal(name="valid_rounded")
-        m.d.sync += [d.eq(d_comb), first_r.eq(first), valid_r.eq(bps.o_valid)]
-        acc, d_acc, acc_valid = accumulate(m, d, first_r, valid_r, self.mutation)
+        acc, d_acc, acc_valid = block_pipeline(m, bps, self.fmt.scale, self.sa, self.sb,
+                                               self.i_first, self.mutation)
 
         # Tensor scale product, timed to be ready with acc.
         m.submodules.tensor_mul = tmul = Fp32Mul(mutation=round_mutation(self.mutation))
