@@ -22,6 +22,7 @@ from hw.adder_tree import BlockProductSum
 from hw.decode import ElementDecoder, signed_width
 from hw.fp32_add import Fp32Add
 from hw.fp32_round import ROUND_MUTATIONS, Fp32Round
+from hw.pipeline import delay
 
 __all__ = ["MX_DOT_MUTATIONS", "MxDot"]
 
@@ -57,15 +58,6 @@ def check_block_unit_args(unit: str, fmt_a, fmt_b, lanes: int, mutation: str | N
         raise ValueError(f"{unit} mutation must be None or one of "
                          f"{', '.join(MX_DOT_MUTATIONS)}, not {mutation!r}")
     return a, b
-
-
-def delay(m: Module, sig, cycles: int, name: str):
-    """``sig`` delayed by ``cycles`` clock cycles (a register chain)."""
-    for k in range(cycles):
-        nxt = Signal.like(sig, name=f"{name}_d{k + 1}")
-        m.d.sync += nxt.eq(sig)
-        sig = nxt
-    return sig
 
 
 def scale_and_round(m: Module, bps: BlockProductSum, scale_fmt: FormatSpec, code_a, code_b,

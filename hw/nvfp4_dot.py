@@ -22,7 +22,8 @@ from amaranth.lib.wiring import In, Out
 from hw.adder_tree import BlockProductSum
 from hw.fp32_add import Fp32Add
 from hw.fp32_mul import Fp32Mul
-from hw.mx_dot import block_pipeline, check_block_unit_args, delay, round_mutation
+from hw.mx_dot import block_pipeline, check_block_unit_args, round_mutation
+from hw.pipeline import delay
 
 __all__ = ["Nvfp4Dot"]
 

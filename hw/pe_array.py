@@ -27,16 +27,9 @@ from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
 from hw.pe import ProcessingElement
+from hw.pipeline import delay
 
 __all__ = ["PeArray"]
-
-
-def _delay(m: Module, sig, cycles: int, name: str):
-    for k in range(cycles):
-        nxt = Signal.like(sig, name=f"{name}_d{k + 1}")
-        m.d.sync += nxt.eq(sig)
-        sig = nxt
-    return sig
 
 
 def _check_dim(pname: str, v: object) -> int:
@@ -111,9 +104,9 @@ class PeArray(wiring.Component):
         flags = Cat(self.i_valid, self.i_first, self.i_last)
 
         # Input skew: row i (with the step's flags) and column j delayed i / j cycles.
-        a_edge = [_delay(m, Cat(self.a_in.word_select(i, self.a_word), flags), i, f"skew_a{i}")
+        a_edge = [delay(m, Cat(self.a_in.word_select(i, self.a_word), flags), i, f"skew_a{i}")
                   for i in range(R)]
-        b_edge = [_delay(m, self.b_in.word_select(j, self.b_word), j, f"skew_b{j}")
+        b_edge = [delay(m, self.b_in.word_select(j, self.b_word), j, f"skew_b{j}")
                   for j in range(Cn)]
 
         res = [[Signal(32, name=f"res_{i}_{j}") for j in range(Cn)] for i in range(R)]
@@ -137,7 +130,7 @@ class PeArray(wiring.Component):
                 if self.tensor_scale:
                     m.d.comb += [pe.ta.eq(self.ta), pe.tb.eq(self.tb)]
                 # Result capture when the tile's last step leaves the PE pipeline.
-                last_out = _delay(m, valid & last, L, f"last_{i}_{j}")
+                last_out = delay(m, valid & last, L, f"last_{i}_{j}")
                 cap = Signal(name=f"cap_{i}_{j}")
                 m.d.comb += cap.eq(pe.o_valid & last_out)
                 caps[i, j] = cap
