@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="JSON output path")
     args = ap.parse_args(argv)
 
-    from hw.mx_dot import MxDot
+    from hw.block.mx_dot import MxDot
 
     res = run_unit(args.format, "dot", vectors=args.blocks, seed=args.seed, progress_every=0)
     lanes = 32

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import importlib
 
-from hw.decode import ElementDecoder
-from hw.fp32_add import Fp32Add, RawFloatAdd
-from hw.fp32_mul import Fp32Mul
-from hw.fp32_round import FP32_QNAN, Fp32Round
-from hw.mac import ScalarMac
+from hw.common.decode import ElementDecoder
+from hw.common.fp32_round import FP32_QNAN, Fp32Round
+from hw.fp.fp32_add import Fp32Add, RawFloatAdd
+from hw.fp.fp32_mul import Fp32Mul
+from hw.fp.mac import ScalarMac
 
 __all__ = [
     "FP32_QNAN",
@@ -33,7 +33,7 @@ __all__ = [
     "ScalarMac",
 ]
 
-_LAZY = {"MxDot": "hw.mx_dot", "Nvfp4Dot": "hw.nvfp4_dot"}
+_LAZY = {"MxDot": "hw.block.mx_dot", "Nvfp4Dot": "hw.block.nvfp4_dot"}
 
 
 def __getattr__(name: str) -> object:

@@ -1,11 +1,11 @@
-"""Cycle model of the output-stationary PE array engine (``hw/gemm_ctrl.py``), engine ``"array"``.
+"""Cycle model of the output-stationary PE array engine (``hw/array/engine.py``): ``"array"``.
 
 Symbols: ``M, K, N`` (GEMM C = A x B, runtime), ``R, C`` (array rows x columns), ``L`` (PE
 pipeline latency, cycles from a step reaching a PE to its accumulator) and ``lanes``
 (elements of K per PE step: 1 for element formats, the block size for MX / NVFP4).
 
 Counted from the cycle ``start`` is sampled (cycle 0) to the first cycle ``done`` is high,
-following the controller's schedule (see :mod:`hw.gemm_ctrl`):
+following the controller's schedule (see :mod:`hw.array.engine`):
 
 - ``k_steps`` ``S = ceil(K / lanes)``; ``tiles`` ``T = ceil(M / R) * ceil(N / C)``;
 - ``ii`` = ``max(S, 2R + C - 2)``: cycles between tile issues (a tile's drain must finish
@@ -62,7 +62,7 @@ def array_terms() -> dict[str, sp.Expr]:
 
 def pe_latency(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None = None,
                lanes: int | None = None) -> tuple[int, int]:
-    """``(L, lanes)`` of the PE for a format pair, read from :class:`hw.pe.ProcessingElement`."""
+    """``(L, lanes)`` of the PE for a format pair (:class:`hw.array.pe.ProcessingElement`)."""
     return _pe_latency(get_format(fmt), None if fmt_b is None else get_format(fmt_b), lanes)
 
 
@@ -70,7 +70,7 @@ def pe_latency(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None = None,
 def _pe_latency(fmt: FormatSpec, fmt_b: FormatSpec | None, lanes: int | None) -> tuple[int, int]:
     from amaranth.hdl import Fragment
 
-    from hw.pe import ProcessingElement
+    from hw.array.pe import ProcessingElement
 
     pe = ProcessingElement(fmt_a=fmt, fmt_b=fmt_b, lanes=lanes)
     Fragment.get(pe, None)  # elaborated once (marks the unit used; checks it builds)

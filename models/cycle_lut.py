@@ -1,7 +1,7 @@
-"""Cycle model of the LUT tensor core (``hw/lut_core.py``) and its MAC baseline
-(``hw/lut_baseline.py``): engine ``"lut"`` of :func:`models.cycle_model.cycle_model`.
+"""Cycle model of the LUT tensor core (``hw/lut/core.py``) and its MAC baseline
+(``hw/lut/baseline.py``): engine ``"lut"`` of :func:`models.cycle_model.cycle_model`.
 
-Both engines share the schedule of :mod:`hw.lut_engine` (output-stationary, m-tiles outer,
+Both engines share the schedule of :mod:`hw.lut.engine` (output-stationary, m-tiles outer,
 n-tiles inner; one issue step per cycle). With ``T = ceil(M/R) * ceil(N/C)`` tiles,
 ``KG = ceil(K/g)`` k-groups and ``P`` issue steps per group (the weight bit-planes for the
 LUT core: bin1 1, int2/ternary 2, int4 4, fp4_e2m1 5; 1 for the MAC baseline)::
@@ -24,8 +24,8 @@ from __future__ import annotations
 import sympy as sp
 
 from golden.formats import FormatSpec
-from hw.lut_table import check_group
-from hw.lut_weights import weight_int
+from hw.lut.table import check_group
+from hw.lut.weights import weight_int
 from models.cycle_model import C, CycleModel, K, M, N, R, sym
 
 __all__ = ["DATAFLOWS", "UNITS", "lut_cycle_model", "lut_terms"]

@@ -124,7 +124,7 @@ def units_for(spec: FormatSpec) -> list[str]:
 
 def _lut_weight(spec: FormatSpec) -> bool:
     """True when the LUT tensor core takes ``spec`` as its weight format."""
-    from hw.lut_weights import weight_int
+    from hw.lut.weights import weight_int
 
     try:
         weight_int(spec)
@@ -155,19 +155,19 @@ def _component(unit: str, spec: FormatSpec, spec_b: FormatSpec | None, lanes: in
     suffix += f"_m{mutation}" if mutation else ""
     if spec.kind == "posit":
         if unit == "mac":  # the same PE interface as every other element format
-            from hw.mac import ScalarMac
+            from hw.fp.mac import ScalarMac
             return ScalarMac(fmt_a=spec, **kw), f"mac_{tag}{suffix}", "verif.tb_posit"
         from verif.posit_jobs import posit_unit
         comp, top = posit_unit(unit, spec, mutation)
         return comp, top, "verif.tb_posit"
     if unit == "add":
-        from hw.fp32_add import Fp32Add
+        from hw.fp.fp32_add import Fp32Add
         return Fp32Add(**kw), f"fp32_add{suffix}", "verif.tb_fp32"
     if unit == "mul":
-        from hw.fp32_mul import Fp32Mul
+        from hw.fp.fp32_mul import Fp32Mul
         return Fp32Mul(**kw), f"fp32_mul{suffix}", "verif.tb_fp32"
     if unit == "mac":
-        from hw.mac import ScalarMac
+        from hw.fp.mac import ScalarMac
         return (ScalarMac(fmt_a=spec, fmt_b=spec_b, **kw), f"mac_{tag}{suffix}",
                 "verif.tb_mac")
     if unit in ("array", "lut", "lut_mac") and mutation is not None:
@@ -178,8 +178,8 @@ def _component(unit: str, spec: FormatSpec, spec_b: FormatSpec | None, lanes: in
         eng = engine_for(spec, spec_b, lanes, rows=rows, cols=cols)
         return eng, f"gemm_array_{tag}_{rows}x{cols}{suffix}", "verif.tb_array"
     if unit in ("lut", "lut_mac"):
-        from hw.lut_baseline import LutMacBaseline
-        from hw.lut_core import LutCore
+        from hw.lut.baseline import LutMacBaseline
+        from hw.lut.core import LutCore
         from verif.lut_jobs import DEFAULT_ARRAY
         if spec_b is not None and spec_b.name != "int8":
             raise UsageError(f"unit {unit} takes int8 activations; --format-b must be int8 "
@@ -187,12 +187,12 @@ def _component(unit: str, spec: FormatSpec, spec_b: FormatSpec | None, lanes: in
         cls = LutCore if unit == "lut" else LutMacBaseline
         return cls(fmt_w=spec, **DEFAULT_ARRAY), f"{unit}_{spec.name}", "verif.tb_lut"
     if unit == "dot" and spec.tensor_scale:
-        from hw.nvfp4_dot import Nvfp4Dot
+        from hw.block.nvfp4_dot import Nvfp4Dot
         if lanes:
             kw["lanes"] = lanes
         return Nvfp4Dot(**kw), f"nvfp4_dot{suffix}", "verif.tb_nvfp4_dot"
     if unit == "dot":
-        from hw.mx_dot import MxDot
+        from hw.block.mx_dot import MxDot
         if lanes:
             kw["lanes"] = lanes
         return MxDot(fmt_a=spec, fmt_b=spec_b, **kw), f"mx_dot_{tag}{suffix}", "verif.tb_mx_dot"

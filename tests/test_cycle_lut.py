@@ -1,7 +1,7 @@
 """Cycle model of the LUT tensor core and MAC baseline (models/cycle_lut.py).
 
 The model's total must EQUAL the cycles measured in RTL simulation (amaranth.sim of
-hw/lut_core.py and hw/lut_baseline.py, start to done) at the edges of the schedule: one
+hw/lut/core.py and hw/lut/baseline.py, start to done) at the edges of the schedule: one
 tile, many tiles, tiles shorter than, equal to and longer than the drain, 1-row and
 1-column arrays, K = 1, K < g, K = g, K not a multiple of g (test_hw_lut.py checks the same
 equality on its GEMM cases). The lambdified NumPy evaluation must equal sympy's exact
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from hw.lut_baseline import LutMacBaseline
-from hw.lut_core import LutCore
+from hw.lut.baseline import LutMacBaseline
+from hw.lut.core import LutCore
 from models.cycle_lut import lut_cycle_model, lut_terms
 from models.cycle_model import cycle_model, sym
 from verif.lut_jobs import lut_job, run_amaranth

@@ -21,15 +21,15 @@ from golden.block import quantize
 from golden.codec import QTensor
 from golden.dot import gemm
 from golden.formats import get_format
-from hw.gemm_ctrl import GemmEngine, gemm_buffers, unpack_c
-from hw.pe import ProcessingElement
-from hw.pe_array import PeArray
+from hw.array.engine import ArrayEngine, gemm_buffers, unpack_c
+from hw.array.pe import ProcessingElement
+from hw.array.pe_array import PeArray
 from models.cycle_model import cycle_model
 
 # ----- simulation driver ---------------------------------------------------------------------
 
 
-def run_gemms(eng: GemmEngine, jobs: list) -> list[tuple[int, np.ndarray]]:
+def run_gemms(eng: ArrayEngine, jobs: list) -> list[tuple[int, np.ndarray]]:
     """Load each job's buffers, pulse start, count cycles to done, read C: (cycles, C bits)."""
     out: list[tuple[int, np.ndarray]] = []
 
@@ -170,7 +170,7 @@ def test_gemm_element(fmt: str, rows: int, cols: int, shapes) -> None:
     seed = 7100 + rows * 10 + cols
     rng = np.random.default_rng(seed)
     spec = get_format(fmt)
-    eng = GemmEngine(fmt_a=spec, rows=rows, cols=cols, a_depth=256, b_depth=256, c_depth=64)
+    eng = ArrayEngine(fmt_a=spec, rows=rows, cols=cols, a_depth=256, b_depth=256, c_depth=64)
     ops = [element_operands(spec, M, K, N, rng) for (M, K, N) in shapes]
     res = run_gemms(eng, [gemm_buffers(A, B, rows=rows, cols=cols) for A, B in ops])
     for (A, B), shp, (_, got) in zip(ops, shapes, res, strict=True):
@@ -188,7 +188,7 @@ def test_gemm_block(fmt: str, lanes: int, rows: int, cols: int, shapes) -> None:
     seed = 7300 + lanes * 100 + rows * 10 + cols
     rng = np.random.default_rng(seed)
     spec = replace(get_format(fmt), block_size=lanes)  # golden blocks = the PE's lanes
-    eng = GemmEngine(fmt_a=fmt, rows=rows, cols=cols, lanes=lanes, a_depth=64, b_depth=64,
+    eng = ArrayEngine(fmt_a=fmt, rows=rows, cols=cols, lanes=lanes, a_depth=64, b_depth=64,
                      c_depth=64)
     ops = [block_operands(spec, M, K, N, rng) for (M, K, N) in shapes]
     res = run_gemms(eng, [gemm_buffers(A, B, rows=rows, cols=cols) for A, B in ops])
@@ -210,7 +210,7 @@ def test_bad_parameters() -> None:
     with pytest.raises(ValueError, match="lanes must be"):
         ProcessingElement(fmt_a="mxfp4", lanes=33)
     with pytest.raises(ValueError, match="a_depth"):
-        GemmEngine(fmt_a="int8", rows=1, cols=1, a_depth=0)
+        ArrayEngine(fmt_a="int8", rows=1, cols=1, a_depth=0)
     with pytest.raises(TypeError, match="format name or FormatSpec"):
         ProcessingElement(fmt_a=8)
 
@@ -227,7 +227,7 @@ def test_gemm_posit(fmt: str, rows: int, cols: int, shapes) -> None:
     seed = 7500 + rows * 10 + cols
     rng = np.random.default_rng(seed)
     spec = get_format(fmt)
-    eng = GemmEngine(fmt_a=spec, rows=rows, cols=cols, a_depth=64, b_depth=64, c_depth=64)
+    eng = ArrayEngine(fmt_a=spec, rows=rows, cols=cols, a_depth=64, b_depth=64, c_depth=64)
     ops = [(QTensor(rng.integers(0, spec.n_codes, (M, K)), spec),
             QTensor(rng.integers(0, spec.n_codes, (K, N)), spec)) for (M, K, N) in shapes]
     res = run_gemms(eng, [gemm_buffers(A, B, rows=rows, cols=cols) for A, B in ops])

@@ -22,10 +22,10 @@ from amaranth.sim import Simulator
 from golden.codec import QTensor
 from golden.dot import gemm
 from golden.formats import get_format
-from hw.lut_baseline import LutMacBaseline
-from hw.lut_core import LutCore
-from hw.lut_table import LutPrecompute, lut_lookup
-from hw.lut_weights import WeightToInt, weight_int
+from hw.lut.baseline import LutMacBaseline
+from hw.lut.core import LutCore
+from hw.lut.table import LutPrecompute, lut_lookup
+from hw.lut.weights import WeightToInt, weight_int
 from verif.lut_jobs import LutJob, lut_job, run_amaranth
 
 WEIGHTS = ["bin1", "ternary", "int2", "int4", "fp4_e2m1"]

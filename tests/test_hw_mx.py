@@ -1,4 +1,4 @@
-"""MxDot and Nvfp4Dot (hw/mx_dot.py, hw/nvfp4_dot.py) in Amaranth's Python simulator.
+"""MxDot and Nvfp4Dot (hw/block/mx_dot.py, hw/block/nvfp4_dot.py) in Amaranth's Python simulator.
 
 Every block result ``d``, accumulation ``acc`` (and NVFP4 ``out``) is compared bit for bit
 with an independent oracle written here: element values from ``ml_dtypes`` (floats) or
@@ -21,8 +21,8 @@ import pytest
 from amaranth.sim import Simulator
 
 from golden.formats import FormatSpec, get_format
-from hw.mx_dot import MxDot
-from hw.nvfp4_dot import Nvfp4Dot
+from hw.block.mx_dot import MxDot
+from hw.block.nvfp4_dot import Nvfp4Dot
 
 QNAN = 0x7FC00000
 MX_FORMATS = ["mxfp4", "mxfp6_e2m3", "mxfp6_e3m2", "mxfp8_e4m3", "mxfp8_e5m2", "mxint8"]
@@ -147,8 +147,8 @@ def simulate(dut, blocks: list[Block], gaps: np.ndarray | None = None) -> list[t
                     ctx.set(dut.ta, blk.ta)
                     ctx.set(dut.tb, blk.tb)
                 else:
-                    ctx.set(dut.xa, blk.sa)
-                    ctx.set(dut.xb, blk.sb)
+                    ctx.set(dut.sa, blk.sa)
+                    ctx.set(dut.sb, blk.sb)
             if ctx.get(dut.o_valid):
                 row = (ctx.get(dut.d), ctx.get(dut.acc))
                 got.append((*row, ctx.get(dut.out)) if nv else row)

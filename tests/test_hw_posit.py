@@ -24,10 +24,10 @@ from amaranth.sim import Simulator
 from golden.formats import FormatSpec, get_format, posit
 from golden.posit import posit_decode, posit_encode, posit_fields
 from golden.quire import quire_bits, quire_dot
-from hw.posit_decode import PositDecoder
-from hw.posit_encode import PositCodec, PositRound
-from hw.posit_mac import MAC_MUTATIONS, PositMac, QuireRound
-from hw.posit_mul import PositMul
+from hw.posit.decode import PositDecoder
+from hw.posit.encode import PositCodec, PositRound
+from hw.posit.mac import MAC_MUTATIONS, PositMac, QuireRound
+from hw.posit.mul import PositMul
 
 FORMATS = ["posit8", "posit16", "posit4_es1", "posit8_es0", "posit16_es1"]
 

@@ -25,9 +25,10 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.common.packing import pack_lanes
 from sim.build import _MARKER, build, cache_root
 from sim.run import simulate
-from verif.jobs import Job, pack_lanes
+from verif.jobs import Job
 from verif.scoreboard import Check, Scoreboard
 
 REPO = Path(__file__).resolve().parent.parent

@@ -162,12 +162,11 @@ def test_dot_expected_matches_exact(fmt: str, lanes: int) -> None:
     job = dot_job(fmt, None, 400, seed, lanes)
     el, sc = spec.element, spec.scale
     w = el.bits
-    sa_port, sb_port = ("sa", "sb") if spec.tensor_scale else ("xa", "xb")
     for k in range(job.n):
         pa, pb = job.inputs["a"][k], job.inputs["b"][k]
         ea = [(pa >> (i * w)) & ((1 << w) - 1) for i in range(lanes)]
         eb = [(pb >> (i * w)) & ((1 << w) - 1) for i in range(lanes)]
-        xa, xb = job.inputs[sa_port][k], job.inputs[sb_port][k]
+        xa, xb = job.inputs["sa"][k], job.inputs["sb"][k]
         va, vb = [_value(el, c) for c in ea], [_value(el, c) for c in eb]
         s_a, s_b = _value(sc, xa), _value(sc, xb)
         got = int(job.checks["d"].bits[k])

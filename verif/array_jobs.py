@@ -3,7 +3,7 @@
 :func:`array_job` draws seeded operands for each GEMM shape, quantizes them with golden
 (element formats: random valid codes; block formats: real data with spread magnitudes,
 quantized along K with ``block_size = lanes``), builds the engine's buffer images
-(:func:`hw.gemm_ctrl.gemm_buffers`), the expected C bits (``golden.gemm``) and the cycle
+(:func:`hw.array.engine.gemm_buffers`), the expected C bits (``golden.gemm``) and the cycle
 count the analytic model predicts (``models/cycle_array.py``). :func:`engine_for` builds
 the engine with buffers deep enough for the default shapes.
 
@@ -21,7 +21,7 @@ from golden.block import quantize
 from golden.codec import QTensor
 from golden.dot import gemm
 from golden.formats import FormatSpec, get_format
-from hw.gemm_ctrl import GemmBuffers, GemmEngine, gemm_buffers
+from hw.array.engine import ArrayEngine, GemmBuffers, gemm_buffers
 from models.cycle_model import cycle_model
 
 __all__ = ["DEFAULT_ARRAY", "ArrayJob", "array_job", "default_shapes", "engine_for"]
@@ -53,7 +53,7 @@ def _lanes(spec: FormatSpec, lanes: int | None) -> int:
 
 def engine_for(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None = None,
                lanes: int | None = None, rows: int = DEFAULT_ARRAY[0],
-               cols: int = DEFAULT_ARRAY[1]) -> GemmEngine:
+               cols: int = DEFAULT_ARRAY[1]) -> ArrayEngine:
     """The engine, with buffers deep enough for :func:`default_shapes`."""
     spec = get_format(fmt)
     ln = _lanes(spec, lanes)
@@ -61,7 +61,7 @@ def engine_for(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None = None,
     steps = max(-(-k // ln) for _, k, _ in shapes)
     mt = max(-(-m // rows) for m, _, _ in shapes)
     nt = max(-(-n // cols) for _, _, n in shapes)
-    return GemmEngine(fmt_a=spec, fmt_b=fmt_b, rows=rows, cols=cols,
+    return ArrayEngine(fmt_a=spec, fmt_b=fmt_b, rows=rows, cols=cols,
                       lanes=ln if spec.is_block else None, a_depth=mt * steps,
                       b_depth=nt * steps, c_depth=mt * nt * rows)
 

@@ -17,7 +17,8 @@ Builders (one per unit):
   blocks (quantized float data and raw codes); ``i_first`` every :data:`CHAIN` blocks.
   Checks ``d`` (the block result), ``acc`` and, for NVFP4, ``out``.
 
-Lane packing: lane ``i`` of a ``w``-bit operand sits at bits ``[i*w, (i+1)*w)``.
+Lane packing: :func:`hw.common.packing.pack_lanes` (lane ``i`` of a ``w``-bit operand at
+bits ``[i*w, (i+1)*w)``).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import numpy as np
 from golden.codec import decode
 from golden.formats import FormatSpec, get_format
 from golden.fp32 import fp32_add, fp32_fma, round_exact_to_fp32
+from hw.common.packing import pack_lanes
 from verif import vectors as vec
 from verif.scoreboard import Check
 
 __all__ = ["CHAIN", "DEFAULT_DOT_BLOCKS", "DEFAULT_FP32_VECTORS", "Job", "dot_job", "fp32_job",
-           "mac_job", "pack_lanes"]
+           "mac_job"]
 
 CHAIN = 4
 """Inputs per accumulation (``i_first`` is 1 on every CHAIN-th input, starting with the first)."""
@@ -53,16 +55,6 @@ class Job:
     @property
     def n(self) -> int:
         return len(next(iter(self.inputs.values())))
-
-
-def pack_lanes(codes: np.ndarray, width: int) -> list[int]:
-    """Pack rows of ``codes`` (shape ``(n, lanes)``) into one int per row, lane 0 in the lsbs."""
-    codes = np.asarray(codes, dtype=np.uint64)
-    n, lanes = codes.shape
-    shifts = np.arange(width, dtype=np.uint64)
-    bits = ((codes[:, :, None] >> shifts) & np.uint64(1)).astype(np.uint8)
-    packed = np.packbits(bits.reshape(n, lanes * width), axis=1, bitorder="little")
-    return [int.from_bytes(row.tobytes(), "little") for row in packed]
 
 
 def _f32_check(values: np.ndarray) -> Check:
@@ -233,9 +225,9 @@ def dot_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: in
     """Vectors for ``MxDot`` / ``Nvfp4Dot`` with ``lanes`` lanes (a block of ``lanes``).
 
     All :func:`verif.vectors.corner_blocks` first, then ``vectors`` (default
-    :data:`DEFAULT_DOT_BLOCKS`) seeded random blocks. Port names follow the unit: scales
-    ``xa``/``xb`` (MX e8m0) or ``sa``/``sb``
-    plus fp32 tensor scales ``ta``/``tb`` (NVFP4, which also checks ``out``).
+    :data:`DEFAULT_DOT_BLOCKS`) seeded random blocks. Block scale codes go to ``sa``/``sb``
+    (e8m0 for MX, fp8_e4m3 for NVFP4); NVFP4 also takes fp32 tensor scales ``ta``/``tb``
+    and checks ``out``.
     """
     sa = get_format(fmt_a)
     sb = sa if fmt_b is None else get_format(fmt_b)
@@ -256,7 +248,8 @@ def dot_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: in
     d = _block_d(sa, sb, a, b, xa, xb)
     acc = _chain_fp32(d)
     wa, wb = sa.element.bits, sb.element.bits
-    inputs = {"a": pack_lanes(a, wa), "b": pack_lanes(b, wb)}
+    inputs = {"a": pack_lanes(a, wa).tolist(), "b": pack_lanes(b, wb).tolist(), "sa": xa.tolist(),
+              "sb": xb.tolist()}
     checks = {"d": _f32_check(d), "acc": _f32_check(acc)}
     if sa.tensor_scale:
         ta, tb = _tensor_scales(n, rng)
@@ -264,10 +257,7 @@ def dot_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: in
             t = round_exact_to_fp32(ta.view(np.float32).astype(np.float64)
                                     * tb.view(np.float32).astype(np.float64))
             out = round_exact_to_fp32(acc.astype(np.float64) * t.astype(np.float64))
-        inputs.update({"sa": xa.tolist(), "sb": xb.tolist(), "ta": ta.tolist(),
-                       "tb": tb.tolist()})
+        inputs.update({"ta": ta.tolist(), "tb": tb.tolist()})
         checks["out"] = _f32_check(out)
-    else:
-        inputs.update({"xa": xa.tolist(), "xb": xb.tolist()})
     inputs["i_first"] = _firsts(n).tolist()
     return Job(inputs=inputs, checks=checks)

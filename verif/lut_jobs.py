@@ -1,7 +1,7 @@
 """GEMM jobs for the LUT tensor core and its MAC baseline: operands, buffer images, golden.
 
 A :class:`LutJob` holds one GEMM ``Y = A @ W`` (``A`` int8 codes (M, K), ``W`` weight codes
-(K, N)), the buffer words the engine reads (layout of :mod:`hw.lut_engine`), the expected
+(K, N)), the buffer words the engine reads (layout of :mod:`hw.lut.engine`), the expected
 output bits from ``golden.gemm(A, W, "int8", fmt_w)`` (int32 or fp32 patterns, as uint32)
 and the cycle count the model (:mod:`models.cycle_lut`) predicts. Both testbenches (the
 amaranth.sim tests and the cocotb ``verif/tb_lut.py``) model the buffers from these images.
@@ -16,10 +16,11 @@ import numpy as np
 from golden.codec import QTensor
 from golden.dot import gemm
 from golden.formats import FormatSpec, get_format
+from hw.common.packing import pack_lanes
 from models.cycle_lut import lut_cycle_model
 from verif import vectors as vec
 
-__all__ = ["DEFAULT_ARRAY", "DEFAULT_GEMM", "LutJob", "default_job", "lut_job", "pack_words",
+__all__ = ["DEFAULT_ARRAY", "DEFAULT_GEMM", "LutJob", "default_job", "lut_job",
            "run_amaranth", "unpack_outputs"]
 
 DEFAULT_ARRAY = {"rows": 4, "cols": 4, "g": 4}
@@ -30,18 +31,6 @@ DEFAULT_GEMM = (21, 37, 19)
 
 def _ceil(a: int, b: int) -> int:
     return -(-a // b)
-
-
-def pack_words(codes: np.ndarray, bits: int) -> list[int]:
-    """Pack each row of ``codes`` (n, lanes) into one int, lane 0 in the lsbs."""
-    codes = np.asarray(codes, dtype=np.uint64)
-    out = []
-    for row in codes:
-        word = 0
-        for i, c in enumerate(row.tolist()):
-            word |= int(c) << (i * bits)
-        out.append(word)
-    return out
 
 
 def _tiled(codes: np.ndarray, tile: int, g: int, kg: int, pad: int) -> np.ndarray:
@@ -137,8 +126,8 @@ def lut_job(fmt_w: FormatSpec | str, M: int, K: int, N: int, *, R: int, C: int, 
     y = gemm(QTensor(a, act), QTensor(w, spec), act, spec)
     expected = np.asarray(y).view(np.uint32).copy()
     kg = _ceil(K, g)
-    a_mem = pack_words(_tiled(a, R, g, kg, 0), act.bits)
-    w_mem = pack_words(_tiled(w.T, C, g, kg, 0), spec.bits)
+    a_mem = pack_lanes(_tiled(a, R, g, kg, 0), act.bits).tolist()
+    w_mem = pack_lanes(_tiled(w.T, C, g, kg, 0), spec.bits).tolist()
     model = lut_cycle_model(spec, unit=unit, g=g)
     cyc = int(model.evaluate(M=M, K=K, N=N, R=R, C=C))
     return LutJob(spec, unit, M, K, N, R, C, g, seed, a, w, a_mem, w_mem, expected, cyc)

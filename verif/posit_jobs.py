@@ -182,8 +182,8 @@ def posit_unit(unit: str, fmt: str | FormatSpec, mutation: str | None = None
                ) -> tuple[object, str]:
     """(component, Verilog toplevel name) of a posit unit: ``mac`` -> ``PositMac``,
     ``codec`` -> ``PositCodec(fmt)``, ``round`` -> ``PositCodec(fmt, fmt_in=posit<n+2, es>)``."""
-    from hw.posit_encode import PositCodec
-    from hw.posit_mac import PositMac
+    from hw.posit.encode import PositCodec
+    from hw.posit.mac import PositMac
 
     spec = get_format(fmt)
     kw: dict[str, object] = {} if mutation is None else {"mutation": mutation}

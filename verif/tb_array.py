@@ -19,7 +19,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from hw.gemm_ctrl import unpack_c
+from hw.array.engine import unpack_c
 from verif.array_jobs import DEFAULT_ARRAY, array_job
 from verif.tb_common import env_params
 

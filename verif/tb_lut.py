@@ -21,7 +21,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from hw.lut_weights import weight_int
+from hw.lut.weights import weight_int
 from verif.lut_jobs import LutJob, default_job, unpack_outputs
 from verif.tb_common import env_params
 

@@ -9,7 +9,7 @@ The grid is derived from the two element specs: the lsb of a product is
 ``2 ** (exp_min_a + exp_min_b)`` where ``exp_min`` is the decoder's smallest lsb exponent
 (floats: ``emin - man_bits``; integers: ``scale_exp``), and the width from the largest
 finite magnitudes, so fp8_e5m2 x fp8_e5m2 over 32 lanes needs 70 bits and fp4 x fp4 14.
-The block units (:mod:`hw.mx_dot`, :mod:`hw.nvfp4_dot`) scale and round that exact sum.
+The block units (:mod:`hw.block.mx_dot`, :mod:`hw.block.nvfp4_dot`) scale and round that exact sum.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
-from hw.decode import ElementDecoder
+from hw.common.decode import ElementDecoder
 
 __all__ = ["AdderTree", "BlockProductSum"]
 
@@ -110,7 +110,7 @@ class AdderTree(wiring.Component):
 class BlockProductSum(wiring.Component):
     """Exact ``sum_i a_i * b_i`` of ``lanes`` element pairs, in units of ``2 ** lsb_exp``.
 
-    Each lane is decoded with :class:`hw.decode.ElementDecoder` (``sig * 2 ** exp``). Its
+    Each lane is decoded with :class:`hw.common.decode.ElementDecoder` (``sig * 2 ** exp``). Its
     product is exact: one ``sig_a x sig_b`` multiplier per lane, shifted left by both
     exponent offsets ``(exp_a - exp_min_a) + (exp_b - exp_min_b)`` and negated when the
     signs differ, a signed integer on the grid ``2 ** (exp_min_a + exp_min_b)``. The

@@ -1,7 +1,7 @@
 """GEMM engine: on-chip A/B/C buffers, a tile controller and the output-stationary PE array.
 
-:class:`GemmEngine` runs ``C = A x B`` for any runtime ``M, K, N`` on an ``R x C``
-:class:`~hw.pe_array.PeArray`, tiled over output tiles of ``R x C`` elements. Each output's
+:class:`ArrayEngine` runs ``C = A x B`` for any runtime ``M, K, N`` on an ``R x C``
+:class:`~hw.array.pe_array.PeArray`, tiled over output tiles of ``R x C`` elements. Each output's
 whole reduction runs through one PE in increasing k (one tile's k-steps back to back), so
 every element of C equals ``golden.gemm`` bit for bit.
 
@@ -38,24 +38,25 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
-from hw.pe_array import PeArray
+from hw.array.pe_array import PeArray
+from hw.common.packing import pack_lanes
 
-__all__ = ["GemmBuffers", "GemmEngine", "gemm_buffers", "unpack_c"]
+__all__ = ["ArrayEngine", "GemmBuffers", "gemm_buffers", "unpack_c"]
 
 
 def _depth(pname: str, v: object) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 1 << 20:
-        raise ValueError(f"GemmEngine {pname} must be an integer in 1..{1 << 20}, not {v!r}")
+        raise ValueError(f"ArrayEngine {pname} must be an integer in 1..{1 << 20}, not {v!r}")
     return v
 
 
-class GemmEngine(wiring.Component):
+class ArrayEngine(wiring.Component):
     """Buffers + controller + ``rows x cols`` output-stationary PE array.
 
     Parameters
     ----------
     fmt_a, fmt_b, lanes :
-        PE formats and block lanes, as :class:`~hw.pe.ProcessingElement`.
+        PE formats and block lanes, as :class:`~hw.array.pe.ProcessingElement`.
     rows, cols : int
         Array shape ``R x C``.
     a_depth, b_depth, c_depth : int
@@ -198,14 +199,6 @@ class GemmBuffers:
     tb: int = 0x3F800000
 
 
-def _pack(codes: np.ndarray, width: int) -> np.ndarray:
-    """Pack the last axis of ``codes`` (lane 0 lowest) into Python ints (object array)."""
-    out = np.zeros(codes.shape[:-1], dtype=object)
-    for i in range(codes.shape[-1]):
-        out = out + (codes[..., i].astype(object) << (i * width))
-    return out
-
-
 def _steps(elements: np.ndarray, scales: np.ndarray | None, lanes: int, bits: int,
            scale_bits: int, n_tiles: int, tile: int) -> list[int]:
     """Words of one operand laid out (rows of the tile at k-step s) per tile: (X, K) input."""
@@ -213,14 +206,14 @@ def _steps(elements: np.ndarray, scales: np.ndarray | None, lanes: int, bits: in
     S = Kp // lanes
     e = np.zeros((n_tiles * tile, S * lanes), dtype=np.int64)
     e[:X] = elements
-    word = _pack(e.reshape(n_tiles * tile, S, lanes), bits)  # (rows, S)
+    word = pack_lanes(e.reshape(n_tiles * tile, S, lanes), bits)  # (rows, S)
     if scales is not None:
         s = np.zeros((n_tiles * tile, S), dtype=np.int64)
         s[:X] = scales
         word = word + (s.astype(object) << (lanes * bits))
     w = lanes * bits + scale_bits
     per_tile = word.reshape(n_tiles, tile, S).transpose(0, 2, 1)  # (tiles, S, tile)
-    return [int(v) for v in _pack(per_tile, w).reshape(-1)]
+    return [int(v) for v in pack_lanes(per_tile, w).reshape(-1)]
 
 
 def gemm_buffers(A, B, *, rows: int, cols: int) -> GemmBuffers:

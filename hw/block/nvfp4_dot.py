@@ -8,9 +8,9 @@ two fp32 tensor scales):
     out = RNE_fp32(acc * RNE_fp32(ta * tb))
 
 as ``golden.block_dot`` for NVFP4 x NVFP4 (``docs/numerics.md``, "Dot products and GEMM").
-The datapath is :mod:`hw.mx_dot`'s with an e4m3 scale: the block scales' significands
+The datapath is :mod:`hw.block.mx_dot`'s with an e4m3 scale: the block scales' significands
 multiply the exact sum (a small integer multiply) and their exponents add, before the one
-:class:`~hw.fp32_round.Fp32Round`.
+:class:`~hw.common.fp32_round.Fp32Round`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.adder_tree import BlockProductSum
-from hw.fp32_add import Fp32Add
-from hw.fp32_mul import Fp32Mul
-from hw.mx_dot import block_pipeline, check_block_unit_args, round_mutation
-from hw.pipeline import delay
+from hw.block.adder_tree import BlockProductSum
+from hw.block.mx_dot import block_pipeline, check_block_unit_args, round_mutation
+from hw.common.pipeline import delay
+from hw.fp.fp32_add import Fp32Add
+from hw.fp.fp32_mul import Fp32Mul
 
 __all__ = ["Nvfp4Dot"]
 
@@ -49,7 +49,7 @@ class Nvfp4Dot(wiring.Component):
     mutation : str or None
         ``None`` (correct design) or a deliberate bug: ``"scale_bias"`` (block scale
         exponent one too large), ``"truncate"``, ``"drop_sticky"``
-        (:class:`~hw.fp32_round.Fp32Round` mutations, in every fp32 rounding of the unit:
+        (:class:`~hw.common.fp32_round.Fp32Round` mutations, in every fp32 rounding of the unit:
         block rounding, accumulator, tensor-scale multiplies; the block rounding alone is
         always exact for NVFP4, so only the others can show them). Mutation tests only.
 

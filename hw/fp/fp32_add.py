@@ -14,8 +14,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import get_format
-from hw.decode import ElementDecoder
-from hw.fp32_round import ROUND_MUTATIONS, Fp32Round, check_mutation, normalize
+from hw.common.decode import ElementDecoder
+from hw.common.fp32_round import ROUND_MUTATIONS, Fp32Round, check_mutation, normalize
 
 __all__ = ["ADD_MUTATIONS", "Fp32Add", "RawFloatAdd"]
 
@@ -29,7 +29,7 @@ class RawFloatAdd(wiring.Component):
     whose msb has the larger exponent, place ``x`` at the top of a window of
     ``max(a_sig_width, b_sig_width, 24) + 4`` bits, shift ``y`` right by the exponent
     difference and OR the bits shifted out into the window's lsb (a "jam"/sticky bit), add
-    or subtract, and round with :class:`~hw.fp32_round.Fp32Round`. Bits are shifted out
+    or subtract, and round with :class:`~hw.common.fp32_round.Fp32Round`. Bits are shifted out
     only when the difference is >= 5, so at most one bit cancels and the jam bit stays below
     the result's guard bit: the rounding equals RNE of the exact sum.
 

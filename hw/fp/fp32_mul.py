@@ -7,8 +7,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import get_format
-from hw.decode import ElementDecoder
-from hw.fp32_round import ROUND_MUTATIONS, Fp32Round, check_mutation
+from hw.common.decode import ElementDecoder
+from hw.common.fp32_round import ROUND_MUTATIONS, Fp32Round, check_mutation
 
 __all__ = ["Fp32Mul"]
 
@@ -27,7 +27,8 @@ class Fp32Mul(wiring.Component):
     Parameters
     ----------
     mutation : str or None
-        ``None``, ``"truncate"`` or ``"drop_sticky"`` (see :class:`~hw.fp32_round.Fp32Round`).
+        ``None``, ``"truncate"`` or ``"drop_sticky"``
+        (see :class:`~hw.common.fp32_round.Fp32Round`).
 
     Attributes
     ----------

@@ -7,8 +7,8 @@ Per input (one block of ``lanes`` element pairs and the two e8m0 scale codes):
 
 exactly as ``golden.block_dot`` (``docs/numerics.md``, "Dot products and GEMM"). The
 pipeline follows HardFloat's split: decode -> exact products -> exact adder tree
-(:class:`hw.adder_tree.BlockProductSum`) -> scale (an exponent add) -> one
-:class:`hw.fp32_round.Fp32Round` -> fp32 accumulation (:class:`hw.fp32_add.Fp32Add`).
+(:class:`hw.block.adder_tree.BlockProductSum`) -> scale (an exponent add) -> one
+:class:`hw.common.fp32_round.Fp32Round` -> fp32 accumulation (:class:`hw.fp.fp32_add.Fp32Add`).
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec, get_format
-from hw.adder_tree import BlockProductSum
-from hw.decode import ElementDecoder, signed_width
-from hw.fp32_add import Fp32Add
-from hw.fp32_round import ROUND_MUTATIONS, Fp32Round
-from hw.pipeline import delay
+from hw.block.adder_tree import BlockProductSum
+from hw.common.decode import ElementDecoder, signed_width
+from hw.common.fp32_round import ROUND_MUTATIONS, Fp32Round
+from hw.common.pipeline import delay
+from hw.fp.fp32_add import Fp32Add
 
 __all__ = ["MX_DOT_MUTATIONS", "MxDot"]
 
 MX_DOT_MUTATIONS = ("scale_bias", *ROUND_MUTATIONS)
 """Deliberate bugs for mutation tests: ``"scale_bias"`` (the scale exponent is one too
-large), and the :class:`~hw.fp32_round.Fp32Round` mutations ``"truncate"`` and
+large), and the :class:`~hw.common.fp32_round.Fp32Round` mutations ``"truncate"`` and
 ``"drop_sticky"``, applied to every fp32 rounding of the unit (block rounding,
 accumulator, NVFP4 tensor-scale multiplies)."""
 
@@ -154,7 +154,7 @@ class MxDot(wiring.Component):
     ``golden.block_dot`` of blocks of that size.
 
     Semantics per input (``docs/numerics.md``): ``d = RNE_fp32(2**(Xa+Xb) * sum_i
-    Pa_i*Pb_i)`` with ``Xa = xa - 127``, the sum exact, one rounding (subnormals kept,
+    Pa_i*Pb_i)`` with ``Xa = sa - 127``, the sum exact, one rounding (subnormals kept,
     overflow to Inf, an exact zero gives +0); NaN when either scale code is 0xFF.
     Non-finite element codes follow IEEE 754 (NaN, Inf * 0 and Inf - Inf give NaN).
     ``acc = RNE_fp32((i_first ? +0.0 : acc) + d)`` (fp32 addition, blocks in input order).
@@ -173,7 +173,7 @@ class MxDot(wiring.Component):
     mutation : str or None
         ``None`` (correct design) or a deliberate bug from ``MX_DOT_MUTATIONS``:
         ``"scale_bias"`` (scale exponent one too large), ``"truncate"``, ``"drop_sticky"``
-        (:class:`~hw.fp32_round.Fp32Round` mutations, in the block rounding and the
+        (:class:`~hw.common.fp32_round.Fp32Round` mutations, in the block rounding and the
         accumulator). Mutation tests only.
 
     Attributes
@@ -184,7 +184,7 @@ class MxDot(wiring.Component):
         Element codes of operand a, lane ``i`` at bits ``[i*ea, (i+1)*ea)``.
     b : In(lanes * eb)
         Element codes of operand b.
-    xa, xb : In(8)
+    sa, sb : In(8)
         e8m0 scale codes of the two blocks.
     i_first : In(1)
         This block starts a new accumulation (``acc`` restarts from +0.0).
@@ -216,8 +216,8 @@ class MxDot(wiring.Component):
             "i_valid": In(1),
             "a": In(lanes * self.fmt_a.element.bits),
             "b": In(lanes * self.fmt_b.element.bits),
-            "xa": In(sw),
-            "xb": In(sw),
+            "sa": In(sw),
+            "sb": In(sw),
             "i_first": In(1),
             "o_valid": Out(1),
             "d": Out(32),
@@ -228,7 +228,7 @@ class MxDot(wiring.Component):
         m = Module()
         m.submodules.products = bps = self._bps
         m.d.comb += [bps.i_valid.eq(self.i_valid), bps.a.eq(self.a), bps.b.eq(self.b)]
-        acc, d_out, o_valid = block_pipeline(m, bps, self.fmt_a.scale, self.xa, self.xb,
+        acc, d_out, o_valid = block_pipeline(m, bps, self.fmt_a.scale, self.sa, self.sb,
                                              self.i_first, self.mutation)
         m.d.comb += [self.acc.eq(acc), self.d.eq(d_out), self.o_valid.eq(o_valid)]
         return m

@@ -6,7 +6,7 @@ es = 2) whose last bit weighs minpos^2 = 2^-2s. Every product of two posits is a
 multiple of that and at most maxpos^2 = 2^2s, so products add into it exactly, and the 30
 carry guard bits let fewer than 2^31 terms accumulate without overflow. :class:`QuireRound`
 reads the quire out as a posit (one rounding, as ``golden.quire``); :class:`PositMac` is the
-multiply-accumulate unit with the same ports and stream contract as ``hw.mac.ScalarMac``.
+multiply-accumulate unit with the same ports and stream contract as ``hw.fp.mac.ScalarMac``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from amaranth.lib.wiring import In, Out
 from golden.formats import FormatSpec
 from golden.posit import max_scale, posit_spec
 from golden.quire import quire_bits
-from hw.decode import signed_width
-from hw.fp32_round import normalize
-from hw.posit_decode import DECODE_MUTATIONS, PositDecoder, check_posit_mutation
-from hw.posit_encode import ROUND_MUTATIONS, PositRound
-from hw.posit_mul import exact_product
+from hw.common.decode import signed_width
+from hw.common.fp32_round import normalize
+from hw.posit.decode import DECODE_MUTATIONS, PositDecoder, check_posit_mutation
+from hw.posit.encode import ROUND_MUTATIONS, PositRound
+from hw.posit.mul import exact_product
 
 __all__ = ["MAC_MUTATIONS", "PositMac", "QuireRound"]
 
@@ -33,7 +33,7 @@ class QuireRound(wiring.Component):
     """Read a quire out as a posit: ``code = round(quire * 2^-2s)``. Combinational.
 
     The magnitude's leading one is found by a leading-zero count over the whole quire; the
-    ``n - 2`` bits below it go to :class:`~hw.posit_encode.PositRound` as the fraction and
+    ``n - 2`` bits below it go to :class:`~hw.posit.encode.PositRound` as the fraction and
     every lower bit into its sticky bit, so the value is rounded once (RNE on the bit
     pattern, never to 0 or NaR). An exact zero gives code 0; ``nar`` gives NaR.
 
@@ -42,7 +42,7 @@ class QuireRound(wiring.Component):
     fmt : FormatSpec or str
         The posit format (it fixes the quire width and the weight of the last bit).
     mutation : str or None
-        ``None`` or ``"truncate"`` (see :class:`~hw.posit_encode.PositRound`).
+        ``None`` or ``"truncate"`` (see :class:`~hw.posit.encode.PositRound`).
 
     Attributes
     ----------
@@ -91,7 +91,7 @@ class PositMac(wiring.Component):
     rounded once to posit<n, es> (RNE on the bit pattern, never to 0 or NaR); a NaR input
     makes ``acc`` NaR until the next ``i_first``; an exact zero sum gives code 0.
 
-    Stream interface (the one of ``hw.mac.ScalarMac``): valid-only pipeline, ``latency = 2``
+    Stream interface (the one of ``hw.fp.mac.ScalarMac``): valid-only pipeline, ``latency = 2``
     (stage 1: decode, exact product shifted to its quire position, registered; stage 2: the
     quire register; ``acc`` is the read-out of that register). ``acc`` is output with
     ``o_valid`` after every input, so every partial sum is visible; the quire changes only

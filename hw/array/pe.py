@@ -6,9 +6,9 @@
 ==========================  ==========================  =====================================
 operand formats             unit                        one step (one cycle) consumes
 ==========================  ==========================  =====================================
-float / int / bin1 element  :class:`hw.mac.ScalarMac`   one element pair
-MX block (e8m0 scale)       :class:`hw.mx_dot.MxDot`    one block of ``lanes`` pairs + scales
-NVFP4 (tensor scale)        :class:`hw.nvfp4_dot.Nvfp4Dot`  one block + block scales; the
+float / int / bin1 element  :class:`hw.fp.mac.ScalarMac`   one element pair
+MX block (e8m0 scale)       :class:`hw.block.mx_dot.MxDot`    one block of ``lanes`` pairs + scales
+NVFP4 (tensor scale)        :class:`hw.block.nvfp4_dot.Nvfp4Dot`  one block + block scales; the
                                                         result is scaled by ``ta * tb``
 ==========================  ==========================  =====================================
 
@@ -109,7 +109,7 @@ class ProcessingElement(wiring.Component):
             if lanes not in (None, 1):
                 raise ValueError(f"ProcessingElement lanes must be None or 1 for element "
                                  f"formats, not {lanes!r}")
-            from hw.mac import ScalarMac
+            from hw.fp.mac import ScalarMac
             self.lanes, self.scale_bits, self.tensor_scale = 1, 0, False
             self.bits_a, self.bits_b = fa.bits, fb.bits
             unit = ScalarMac(fmt_a=fa, fmt_b=fb)
@@ -121,12 +121,12 @@ class ProcessingElement(wiring.Component):
         self.bits_a, self.bits_b = fa.element.bits, fb.element.bits
         self.is_integer = False
         if fa.tensor_scale:
-            from hw.nvfp4_dot import Nvfp4Dot
+            from hw.block.nvfp4_dot import Nvfp4Dot
             if fb != fa:
                 raise ValueError(f"ProcessingElement pairs a tensor-scaled block format only "
                                  f"with itself, not {fa.name!r} x {fb.name!r}")
             return Nvfp4Dot(lanes=lanes)
-        from hw.mx_dot import MxDot
+        from hw.block.mx_dot import MxDot
         return MxDot(fmt_a=fa, fmt_b=fb, lanes=lanes)
 
     def elaborate(self, platform) -> Module:
@@ -134,11 +134,10 @@ class ProcessingElement(wiring.Component):
         m.submodules.unit = u = self._unit
         m.d.comb += [u.i_valid.eq(self.i_valid), u.a.eq(self.a), u.b.eq(self.b),
                      u.i_first.eq(self.i_first), self.o_valid.eq(u.o_valid)]
+        if self.scale_bits:
+            m.d.comb += [u.sa.eq(self.sa), u.sb.eq(self.sb)]
         if self.tensor_scale:
-            m.d.comb += [u.sa.eq(self.sa), u.sb.eq(self.sb), u.ta.eq(self.ta),
-                         u.tb.eq(self.tb), self.acc.eq(u.out)]
-        elif self.scale_bits:
-            m.d.comb += [u.xa.eq(self.sa), u.xb.eq(self.sb), self.acc.eq(u.acc)]
+            m.d.comb += [u.ta.eq(self.ta), u.tb.eq(self.tb), self.acc.eq(u.out)]
         else:
             m.d.comb += self.acc.eq(u.acc)
         return m

@@ -17,7 +17,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
 from golden.posit import posit_spec
-from hw.posit_decode import (
+from hw.posit.decode import (
     DECODE_MUTATIONS,
     PositDecoder,
     check_posit_mutation,
@@ -154,7 +154,7 @@ class PositCodec(wiring.Component):
         Posit format of ``code``; ``None`` means ``fmt``.
     mutation : str or None
         ``None``, ``"truncate"`` (:class:`PositRound`) or ``"regime"``
-        (:class:`~hw.posit_decode.PositDecoder`).
+        (:class:`~hw.posit.decode.PositDecoder`).
 
     Attributes
     ----------
@@ -167,7 +167,7 @@ class PositCodec(wiring.Component):
     out : Out(n)
         The code in ``fmt``.
     sign, is_zero, is_nar, regime, exponent, fraction, scale : Out
-        The decoder's fields of the input (see :class:`~hw.posit_decode.PositDecoder`).
+        The decoder's fields of the input (see :class:`~hw.posit.decode.PositDecoder`).
     latency : int
         1.
     """

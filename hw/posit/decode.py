@@ -15,7 +15,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
 from golden.posit import posit_spec
-from hw.decode import signed_width
+from hw.common.decode import signed_width
 
 __all__ = [
     "DECODE_MUTATIONS",

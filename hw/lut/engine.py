@@ -2,7 +2,7 @@
 interface, output-stationary accumulators and the result drain.
 
 The engine computes ``Y = A @ W`` with ``A`` (M, K) int8 activations and ``W`` (K, N)
-low-bit weights (``hw.lut_weights``). Tiles of ``R x C`` outputs are computed one after the
+low-bit weights (``hw.lut.weights``). Tiles of ``R x C`` outputs are computed one after the
 other (m-tiles outer, n-tiles inner); each cell ``(r, c)`` of the array owns one output and
 accumulates over the K groups of ``g`` elements in increasing k (output-stationary).
 
@@ -43,12 +43,12 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
-from hw.decode import signed_width
-from hw.fp32_round import Fp32Round
-from hw.lut_table import check_group
-from hw.lut_weights import WeightInt, act_spec, weight_int
+from hw.common.decode import signed_width
+from hw.common.fp32_round import Fp32Round
+from hw.lut.table import check_group
+from hw.lut.weights import WeightInt, act_spec, weight_int
 
-__all__ = ["ACC_BITS", "PIPE_FILL", "GemmEngine"]
+__all__ = ["ACC_BITS", "PIPE_FILL", "LutEngine"]
 
 ACC_BITS = 33
 PIPE_FILL = 3  # start -> first issue (1) -> capture S1 (1) -> accumulate S2 (1)
@@ -64,7 +64,7 @@ def _ceil(a: int, b: int) -> int:
     return -(-a // b)
 
 
-class GemmEngine(wiring.Component):
+class LutEngine(wiring.Component):
     """Controller, buffers, accumulators and drain of an ``R x C`` GEMM engine.
 
     Subclasses define the datapath: ``steps_per_group`` (issue steps per k-group),
@@ -77,7 +77,7 @@ class GemmEngine(wiring.Component):
     Parameters
     ----------
     fmt_w : FormatSpec or str
-        Weight format (:func:`hw.lut_weights.weight_int`).
+        Weight format (:func:`hw.lut.weights.weight_int`).
     fmt_a : FormatSpec or str
         Activation format (default int8).
     rows, cols : int

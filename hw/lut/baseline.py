@@ -1,8 +1,8 @@
 """MAC baseline of the LUT tensor core: the same engine shape with multipliers.
 
-Same buffers, controller, accumulators and drain as :class:`~hw.lut_core.LutCore`
-(:mod:`hw.lut_engine`), same array shape ``R x C`` and group size ``g``; each cell
-dequantizes its ``g`` weights to their exact integers ``vw`` (``hw.lut_weights``), multiplies
+Same buffers, controller, accumulators and drain as :class:`~hw.lut.core.LutCore`
+(:mod:`hw.lut.engine`), same array shape ``R x C`` and group size ``g``; each cell
+dequantizes its ``g`` weights to their exact integers ``vw`` (``hw.lut.weights``), multiplies
 them with the ``g`` int8 activations of its row (``g`` multipliers), sums the products and
 accumulates ``2 * sum_i a_i * vw_i`` once per k-group (one issue step per group, all weight
 bits at once). The results are those of the LUT core bit for bit; only area and cycles
@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from amaranth import Module, Signal, signed
 
-from hw.lut_engine import GemmEngine
-from hw.lut_weights import WeightToInt
+from hw.lut.engine import LutEngine
+from hw.lut.weights import WeightToInt
 
 __all__ = ["LutMacBaseline"]
 
 
-class LutMacBaseline(GemmEngine):
+class LutMacBaseline(LutEngine):
     """``R x C`` multiply-accumulate engine with the ports and results of ``LutCore``.
 
-    Parameters and ports as :class:`~hw.lut_engine.GemmEngine`; ``steps_per_group = 1``.
+    Parameters and ports as :class:`~hw.lut.engine.LutEngine`; ``steps_per_group = 1``.
     """
 
     steps_per_group = 1

@@ -2,7 +2,7 @@
 
 ``prod = posit_encode(posit_decode(a) * posit_decode(b))``: the product of the two
 significands ``{1, fraction}`` (``frac_width + 1`` bits each) is exact, its leading one is
-at bit ``2 * frac_width`` or one higher, and :class:`~hw.posit_encode.PositRound` rounds it
+at bit ``2 * frac_width`` or one higher, and :class:`~hw.posit.encode.PositRound` rounds it
 once (RNE on the bit pattern, saturating at maxpos / minpos). NaR in either operand gives
 NaR (also NaR * 0); otherwise a zero operand gives 0.
 """
@@ -15,8 +15,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
 from golden.posit import posit_spec
-from hw.posit_decode import DECODE_MUTATIONS, PositDecoder, check_posit_mutation
-from hw.posit_encode import ROUND_MUTATIONS, PositRound
+from hw.posit.decode import DECODE_MUTATIONS, PositDecoder, check_posit_mutation
+from hw.posit.encode import ROUND_MUTATIONS, PositRound
 
 __all__ = ["MUL_MUTATIONS", "PositMul", "exact_product"]
 

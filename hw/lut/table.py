@@ -23,7 +23,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
-from hw.decode import signed_width
+from hw.common.decode import signed_width
 
 __all__ = ["LutPrecompute", "check_group", "lut_lookup", "table_width"]
 

@@ -4,7 +4,7 @@ Same semantics as ``golden.gemm`` for one output element (``docs/numerics.md``, 
 products and GEMM"): the product ``a * b`` is exact and added to the accumulator with ONE
 fp32 RNE rounding (a fused multiply-add); integer x integer pairs accumulate exactly in
 int32 with two's complement wrap-around; posit pairs accumulate exactly in the quire and
-are read out rounded to the posit format (:class:`hw.posit_mac.PositMac`).
+are read out rounded to the posit format (:class:`hw.posit.mac.PositMac`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec, get_format
-from hw.decode import ElementDecoder
-from hw.fp32_add import ADD_MUTATIONS, RawFloatAdd, connect_raw
-from hw.fp32_round import check_mutation
+from hw.common.decode import ElementDecoder
+from hw.common.fp32_round import check_mutation
+from hw.fp.fp32_add import ADD_MUTATIONS, RawFloatAdd, connect_raw
 
 __all__ = ["ScalarMac"]
 
@@ -42,14 +42,14 @@ class ScalarMac(wiring.Component):
     fp4_e2m1 x int8, bf16 x bf16, the mxint8 element with its 2^-6 scale):
     ``acc = RNE_fp32(acc_in + a * b)`` with ``a * b`` exact (never rounded on its own),
     ``acc_in = +0.0`` when ``i_first`` else the previous ``acc``; IEEE special cases as
-    :class:`~hw.fp32_add.RawFloatAdd` (NaN output ``0x7FC00000``; Inf x 0 is NaN).
+    :class:`~hw.fp.fp32_add.RawFloatAdd` (NaN output ``0x7FC00000``; Inf x 0 is NaN).
 
     Integer accumulation (both formats ``is_integer``: int8/int4/int2/ternary/bin1):
     ``acc = (acc_in + a * b) mod 2**32`` as an int32 two's complement pattern.
 
     Posit accumulation (``fmt_a`` a posit, ``fmt_b`` the same posit or ``None``): the exact
     product is added to the quire; ``acc`` is the quire rounded to the posit format (``n``
-    bits), as :class:`hw.posit_mac.PositMac` which this unit instantiates.
+    bits), as :class:`hw.posit.mac.PositMac` which this unit instantiates.
 
     Stream interface: valid-only pipeline, ``latency = 2`` (stage 1: decode and exact
     product; stage 2: accumulate). ``acc`` is output with ``o_valid`` after every input, so
@@ -64,7 +64,7 @@ class ScalarMac(wiring.Component):
     mutation : str or None
         ``None``, or a deliberate bug for mutation tests: for float accumulation one of
         ``"truncate"``, ``"drop_sticky"``, ``"no_jam"``, ``"cancel_sign"`` (see
-        :class:`~hw.fp32_add.RawFloatAdd`) or ``"ignore_first"``; for integer accumulation
+        :class:`~hw.fp.fp32_add.RawFloatAdd`) or ``"ignore_first"``; for integer accumulation
         only ``"ignore_first"`` (``i_first`` does not clear the accumulator).
 
     Attributes
@@ -99,7 +99,7 @@ class ScalarMac(wiring.Component):
         self.is_integer = self.fmt_a.is_integer and self.fmt_b.is_integer
         self.mutation = mutation
         if self.is_posit:
-            from hw.posit_mac import PositMac
+            from hw.posit.mac import PositMac
 
             # The quire MAC validates the mutation name itself.
             self._posit_mac = PositMac(fmt=self.fmt_a, mutation=mutation)

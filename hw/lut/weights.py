@@ -18,7 +18,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec, get_format
-from hw.decode import ElementDecoder, signed_width
+from hw.common.decode import ElementDecoder, signed_width
 
 __all__ = ["WeightInt", "WeightToInt", "act_spec", "weight_int"]
 

@@ -2,7 +2,7 @@
 lookup (LUT Tensor Core, ISCA 2025; T-MAC, EuroSys 2025).
 
 Per k-group of ``g`` activations and per row of the array, a table-precompute unit
-(:class:`~hw.lut_table.LutPrecompute`) forms the ``2**(g-1)`` symmetric partial sums once;
+(:class:`~hw.lut.table.LutPrecompute`) forms the ``2**(g-1)`` symmetric partial sums once;
 every column of that row reuses them. The weights are processed bit-serially: in step ``p``
 of a group, cell ``(r, c)`` takes bit-plane ``p`` of the group's ``g`` weights of column
 ``c`` as the table index (a lookup in place of ``g`` multipliers) and shift-accumulates::
@@ -15,24 +15,24 @@ complement ``vw`` of ``P`` bits, ``S = sum_i a_i``). Per cell and step: one tabl
 by ``p`` (a mux) and the accumulator adder. ``-S`` is the same for every column of a row:
 it goes into one accumulator per row, added to the row's outputs as they are drained.
 bin1 weights are already +-1: one plane, ``2 * sum_i a_i * w_i = 2 * T'_0``, no offset.
-Controller, buffers and drain: :mod:`hw.lut_engine`.
+Controller, buffers and drain: :mod:`hw.lut.engine`.
 """
 
 from __future__ import annotations
 
 from amaranth import Cat, Module, Mux, Signal, signed
 
-from hw.lut_engine import GemmEngine
-from hw.lut_table import LutPrecompute, lut_lookup
-from hw.lut_weights import WeightToInt
+from hw.lut.engine import LutEngine
+from hw.lut.table import LutPrecompute, lut_lookup
+from hw.lut.weights import WeightToInt
 
 __all__ = ["LutCore"]
 
 
-class LutCore(GemmEngine):
+class LutCore(LutEngine):
     """``R x C`` LUT tensor core: ``Y = A @ W``, ``A`` int8 (M, K), ``W`` low-bit (K, N).
 
-    Parameters and ports as :class:`~hw.lut_engine.GemmEngine` (``fmt_w``, ``fmt_a``,
+    Parameters and ports as :class:`~hw.lut.engine.LutEngine` (``fmt_w``, ``fmt_a``,
     ``rows``, ``cols``, ``g``, ``max_m``, ``max_k``, ``max_n``). One issue step per weight
     bit-plane: ``steps_per_group = planes`` (bin1 1, int2/ternary 2, int4 4, fp4_e2m1 5).
     Results equal ``golden.gemm(A, W, "int8", fmt_w)`` bit for bit (fp4_e2m1: see

@@ -1,6 +1,6 @@
 """Output-stationary systolic array of processing elements, with input skew and result drain.
 
-``R x C`` :class:`~hw.pe.ProcessingElement` s; PE ``(i, j)`` accumulates one output element
+``R x C`` :class:`~hw.array.pe.ProcessingElement` s; PE ``(i, j)`` accumulates one output element
 ``C[i, j]`` of a tile over every k-step of the reduction (output-stationary), so each output's
 full K runs through one PE in increasing k: the accumulation order of ``golden.gemm``.
 
@@ -26,8 +26,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.formats import FormatSpec
-from hw.pe import ProcessingElement
-from hw.pipeline import delay
+from hw.array.pe import ProcessingElement
+from hw.common.pipeline import delay
 
 __all__ = ["PeArray"]
 
@@ -44,7 +44,7 @@ class PeArray(wiring.Component):
     Parameters
     ----------
     fmt_a, fmt_b : FormatSpec or str (fmt_b None: same as fmt_a)
-        Operand formats, as :class:`~hw.pe.ProcessingElement`.
+        Operand formats, as :class:`~hw.array.pe.ProcessingElement`.
     rows, cols : int
         Array shape ``R x C`` (1..256 each).
     lanes : int or None
