@@ -8,7 +8,10 @@ Public API (NumPy in, NumPy out; a format is a name or a :class:`FormatSpec`):
 - :func:`block_dot` / :func:`gemm` - dot products and GEMM with the products, rounding
   points and accumulation order that the hardware uses (``docs/numerics.md``).
 
-The torch twin of this API lives in :mod:`golden.torch` (imported on demand).
+The torch twin of this API lives in :mod:`golden.torch` (imported on demand): its
+``encode``, ``decode``, ``quantize``, ``dequantize`` and ``fake_quant`` compute in native
+torch ops (``quantize`` returns the NumPy :class:`BlockTensor`), while its ``block_dot`` and
+``gemm`` convert to NumPy and call the functions of this package.
 """
 
 from golden.block import BlockTensor, dequantize, quantize

@@ -6,13 +6,24 @@ the real PyTorch: imports are absolute). A format is a name or a
 functions (``docs/numerics.md``), and ``tests/test_golden_torch.py`` checks every function
 against them bit for bit.
 
-- :func:`encode` / :func:`decode`, :func:`quantize` / :func:`dequantize` run natively in torch
-  ops (vectorised: rounding tables indexed by the input's top bits, exact float64 and integer
-  bit arithmetic elsewhere, torch's threads), so they can sit inside real networks.
-- :func:`block_dot` / :func:`gemm` convert to NumPy and call :mod:`golden.dot`, so they are
-  bit-identical by construction.
-- :func:`fake_quant` quantizes and dequantizes in the forward pass and passes the gradient
-  straight through.
+Where each function computes:
+
+- Native torch (torch ops on the input tensors, on their device, with torch's threads;
+  NumPy inputs are converted to tensors first): :func:`encode`, :func:`decode` (rounding
+  tables indexed by the input's top bits, exact float64 and integer bit arithmetic
+  elsewhere) and :func:`fake_quant` (forward and its straight-through backward), so they
+  can sit inside real networks. (Stochastic rounding with ``rng=`` takes its uniform draws
+  from that NumPy Generator; the rounding itself is torch.)
+- Native torch computation, NumPy container: :func:`quantize` computes the scale and
+  element codes in torch and returns them in the NumPy :class:`golden.block.BlockTensor`
+  (so the result also feeds :mod:`golden.dot`); :func:`dequantize` takes that BlockTensor,
+  wraps its NumPy arrays as tensors and computes the values in torch.
+- Through NumPy: :func:`block_dot` and :func:`gemm` convert their operands to NumPy
+  (``detach().cpu()``, bfloat16 widened exactly to float32) and call
+  :func:`golden.dot.block_dot` / :func:`golden.dot.gemm`; for :func:`gemm` the quantization
+  of real-valued operands also happens there (NumPy :func:`golden.encode` /
+  :func:`golden.quantize`). The result is a CPU tensor made from the NumPy array, without
+  autograd. They are bit-identical to the NumPy golden by construction.
 
 Code dtypes (torch has few unsigned dtypes): ``torch.uint8`` for formats of <= 8 bits,
 ``torch.int32`` holding the unsigned code for 9..16 bits, ``torch.int64`` holding the unsigned

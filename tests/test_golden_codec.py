@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from golden._floatcodec import _encode_float_bits
 from golden.codec import QTensor, decode, encode, encode_float64
 from golden.formats import FormatSpec, element_format_names, get_format
+from golden.posit import posit_decode, posit_encode
 
 MXINT8_ELEMENT = get_format("mxint8").element
 SMALL = [n for n in element_format_names()
@@ -461,9 +462,6 @@ def test_bad_input() -> None:
 
 
 def test_posit_dispatch() -> None:
-    pytest.importorskip("golden.posit")
-    from golden.posit import posit_decode, posit_encode
-
     codes = np.arange(256, dtype=np.uint8)
     vals = decode(codes, "posit8")
     ref = np.asarray(posit_decode(codes, get_format("posit8")))
