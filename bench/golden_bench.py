@@ -7,7 +7,7 @@ in the same process; compare scale codes, element codes and dequantized values b
 bit, and print elements/s and the speed ratio. Also times fp8_e4m3 element encoding
 against ``x.astype(ml_dtypes.float8_e4m3fn)``.
 
-Where torchao's semantics differ from the contract (NUMERICS.md), the result says so:
+Where torchao's semantics differ from the contract (docs/numerics.md), the result says so:
 its MX ``ScaleCalculationMode.FLOOR`` is the OCP rule (X = floor(log2 amax) - emax) except
 for blocks whose max is an fp32 subnormal and for X = -127 (it divides by 2^-126 there);
 its NVFP4 multiplies by ``(1 / s_t) / s_b`` instead of dividing by ``fp32(s_b * s_t)``,

@@ -24,7 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sim.build import cache_root, to_verilog  # noqa: E402
-from sim.run import results_root, run_unit  # noqa: E402
+from sim.paths import results_root  # noqa: E402
+from sim.protocol import RunRequest  # noqa: E402
+from sim.run import run  # noqa: E402
 from sim.toolchain import MAX_BUILD_JOBS, verilator_env  # noqa: E402
 
 _HARNESS = """
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from hw.block.mx_dot import MxDot
 
-    res = run_unit(args.format, "dot", vectors=args.blocks, seed=args.seed, progress_every=0)
+    res = run(RunRequest(unit="dot", format=args.format, vectors=args.blocks, seed=args.seed))
     lanes = 32
     cocotb_cps = res.cycles / res.sim_seconds
     products = res.vectors * lanes / res.sim_seconds
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                         args.raw_cycles)
     summary = {
         "unit": "MxDot", "format": args.format, "lanes": lanes, "blocks": res.vectors,
-        "mismatches": res.mismatches, "seed": res.seed,
+        "mismatches": res.mismatches, "seed": res.request.seed,
         "cocotb": {"cycles": res.cycles, "seconds": res.sim_seconds,
                    "cycles_per_s": round(cocotb_cps), "verified_products_per_s": round(products),
                    "build_seconds": res.build_seconds, "cached": res.cached},
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=1))
     print(f"MxDot {args.format} x{lanes} lanes, {res.vectors} blocks, "
-          f"{res.mismatches} mismatches (seed {res.seed})")
+          f"{res.mismatches} mismatches (seed {res.request.seed})")
     print(f"  cocotb + Verilator : {cocotb_cps:12,.0f} cycles/s  "
           f"{products:14,.0f} verified element products/s")
     print(f"  Verilator alone    : {raw['cycles_per_s']:12,.0f} cycles/s  "

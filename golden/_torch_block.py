@@ -2,7 +2,7 @@
 
 The functions here work on blocks laid out along the last dimension, ``(..., n_blocks, k)``,
 and return integer codes; :mod:`golden.torch` moves the block axis and packs the result
-into the NumPy :class:`golden.block.BlockTensor`. The steps are those of ``NUMERICS.md``
+into the NumPy :class:`golden.block.BlockTensor`. The steps are those of ``docs/numerics.md``
 ("MX block quantization", "NVFP4") and ``docs/numerics.md`` ("Block formats"), each exact
 or rounded exactly where the contract rounds, in the same arithmetic as the NumPy golden
 (float32 inputs stay float32 where every step is exact or is the contract's fp32 step).

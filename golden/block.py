@@ -1,7 +1,7 @@
 """Block quantization: OCP MX (shared power-of-two scale) and NVFP4 (two-level scale).
 
 A block format (``FormatSpec.kind == "block"``) stores ``block_size`` element codes per
-scale code, blocked along one axis of the tensor. The semantics are NUMERICS.md ("MX
+scale code, blocked along one axis of the tensor. The semantics are docs/numerics.md ("MX
 block quantization", "NVFP4") and ``docs/numerics.md`` ("Block formats"):
 
 MX (mxfp4, mxfp6_*, mxfp8_*, mxint8), for each block of values ``V_i``:

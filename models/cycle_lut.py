@@ -1,5 +1,6 @@
 """Cycle model of the LUT tensor core (``hw/lut/core.py``) and its MAC baseline
-(``hw/lut/baseline.py``): engine ``"lut"`` of :func:`models.cycle_model.cycle_model`.
+(``hw/lut/baseline.py``): engines ``"lut"`` and ``"lut_mac"`` of
+:func:`models.cycle_model.cycle_model`.
 
 Both engines share the schedule of :mod:`hw.lut.engine` (output-stationary, m-tiles outer,
 n-tiles inner; one issue step per cycle). With ``T = ceil(M/R) * ceil(N/C)`` tiles,
@@ -28,10 +29,11 @@ from hw.lut.table import check_group
 from hw.lut.weights import weight_int
 from models.cycle_model import C, CycleModel, K, M, N, R, sym
 
-__all__ = ["DATAFLOWS", "UNITS", "lut_cycle_model", "lut_terms"]
+__all__ = ["DATAFLOWS", "UNITS", "lut_cycle_model", "lut_mac_cycle_model", "lut_terms"]
 
 DATAFLOWS = ("os",)
-UNITS = ("lut", "mac")
+UNITS = ("lut", "lut_mac")
+"""The two engines of this model, named as the unit registry and ``lowbit sim`` name them."""
 
 g_sym, P_sym = sym("g"), sym("P")
 FILL = 3
@@ -60,7 +62,7 @@ def lut_terms() -> dict[str, sp.Expr]:
 
 def lut_cycle_model(fmt: FormatSpec | str, dataflow: str = "os", unit: str = "lut",
                     g: int = 4) -> CycleModel:
-    """The cycle model of the LUT core (``unit="lut"``) or its MAC baseline (``"mac"``).
+    """The cycle model of the LUT core (``unit="lut"``) or its MAC baseline (``"lut_mac"``).
 
     ``fmt`` is the weight format (activations int8); ``P`` is substituted from it (the
     LUT core's bit-planes) or set to 1 for the baseline, and ``g`` from the argument, so
@@ -77,6 +79,11 @@ def lut_cycle_model(fmt: FormatSpec | str, dataflow: str = "os", unit: str = "lu
     planes = wi.planes if unit == "lut" else 1
     vals = {g_sym: check_group(g), P_sym: planes}
     terms = {k: v.subs(vals) for k, v in lut_terms().items()}
-    return CycleModel(f"lut_{unit}" if unit != "lut" else "lut", terms,
+    return CycleModel(unit, terms,
                       f"{unit} engine, weights {wi.spec.name} x int8, g={g}, P={planes}: "
                       "cycles from start to done")
+
+
+def lut_mac_cycle_model(fmt: FormatSpec | str, dataflow: str = "os", g: int = 4) -> CycleModel:
+    """The cycle model of the LUT core's MAC baseline (engine ``"lut_mac"``)."""
+    return lut_cycle_model(fmt, dataflow, unit="lut_mac", g=g)

@@ -204,6 +204,7 @@ class CycleModel:
 _BUILDERS: dict[str, str | Callable[..., CycleModel]] = {
     "array": "models.cycle_array:array_cycle_model",
     "lut": "models.cycle_lut:lut_cycle_model",
+    "lut_mac": "models.cycle_lut:lut_mac_cycle_model",
 }
 
 

@@ -1,8 +1,10 @@
-"""``python -m sim [sim] --format F ...``: the same as ``lowbit sim --format F ...``."""
+"""``python -m sim COMMAND ...``: the same as ``lowbit COMMAND ...`` (``python -m sim --format
+F`` without a command means ``sim``)."""
 
 import sys
 
 from sim.cli import main
 
+_COMMANDS = (["sim"], ["units"], ["-h"], ["--help"])
 args = sys.argv[1:]
-sys.exit(main(args if args[:1] == ["sim"] or args[:1] in (["-h"], ["--help"]) else ["sim", *args]))
+sys.exit(main(args if args[:1] in _COMMANDS else ["sim", *args]))

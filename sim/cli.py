@@ -1,18 +1,28 @@
-"""``lowbit sim``: simulate a unit for a format against golden (argument parsing only).
+"""The ``lowbit`` command line (argument parsing and printing only; the work is in
+:mod:`sim.run` and :mod:`sim.units`).
 
-Usage: ``lowbit sim --format F [--unit U] [--seed S] [--vectors N] [--lanes L] [--waves]``
-(also ``python -m sim sim ...``). Exit status 0 when every output matched golden, 1 on
-any mismatch, 2 for bad arguments (one line naming the valid choices).
+- ``lowbit sim --format F [--unit U] [--format-b F] [--seed S] [--vectors N] [--lanes L]
+  [--array RxC] [--mutation M] [--waves] [--json]``: simulate one unit against golden;
+  ``lowbit sim --request run.json`` replays a run exactly from its request file.
+- ``lowbit units [--json | --markdown]``: the unit x format table of the registry.
+
+Exit status: 0 when every output matched golden, 1 on any mismatch, 2 for bad input (one
+line naming what was wrong and what is allowed). Also ``python -m sim ...``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import secrets
 import sys
+from pathlib import Path
 
-from sim.run import SimResult, UsageError, run_unit
+from sim.protocol import RunRequest, RunResult
+from sim.units import UsageError
 
-__all__ = ["main"]
+__all__ = ["main", "units_markdown", "units_table"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,28 +31,107 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def _array(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip().lower())
+    if not m:
+        raise argparse.ArgumentTypeError(f"--array must look like 4x4 (rows x columns), not "
+                                         f"{text!r}")
+    return int(m[1]), int(m[2])
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="lowbit", description="lowbit tools")
+    p = _Parser(prog="lowbit", description="lowbit: design, verify and cost low-precision "
+                "accelerators")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     s = sub.add_parser("sim", help="simulate a unit with Verilator + cocotb against golden")
-    s.add_argument("--format", required=True, help="format name, e.g. mxfp4, fp8_e4m3, fp32")
-    s.add_argument("--unit", help="mac/array/lut/lut_mac (element formats), dot/array (MX, "
-                   "nvfp4), mac/codec/round (posits), add/mul (fp32)")
-    s.add_argument("--format-b", help="second operand format for mixed pairs")
+    s.add_argument("--format", help="format name, e.g. mxfp4, fp8_e4m3, posit12_es1, fp32")
+    s.add_argument("--unit", help="unit name (default: the format's first unit; see "
+                   "`lowbit units`)")
+    s.add_argument("--format-b", help="second operand format of a mixed pair")
     s.add_argument("--seed", type=int, help="random seed (default: a fresh one, printed)")
     s.add_argument("--vectors", type=int, help="vector count (default: per unit)")
-    s.add_argument("--lanes", type=int, help="lanes of a dot unit (default: the block size)")
+    s.add_argument("--lanes", type=int, help="lanes of a block unit (default: the block size)")
+    s.add_argument("--array", type=_array, help="rows x columns of a GEMM engine, e.g. 4x4")
     s.add_argument("--mutation", help="build a deliberately broken variant (mutation tests)")
     s.add_argument("--waves", action="store_true", help="write an FST waveform")
     s.add_argument("--progress", type=int, default=10000, metavar="N",
                    help="log a progress line every N vectors (0: off)")
+    s.add_argument("--request", type=Path, metavar="FILE",
+                   help="replay the run described by a request file (request.json)")
+    s.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: "
+                   "$LOWBIT_RESULTS, results/ in a checkout, else ./lowbit-results)")
+    s.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    u = sub.add_parser("units", help="list the hardware units and the formats each takes")
+    g = u.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="machine-readable")
+    g.add_argument("--markdown", action="store_true", help="as a Markdown table (README)")
     return p
 
 
-def format_table(results: list[SimResult]) -> str:
+# ----- lowbit units ---------------------------------------------------------------------------
+
+def units_table() -> list[dict[str, object]]:
+    """One row per registered unit: name, family, formats, pairs, vectors, mutations, cycle
+    model, testbench, summary (what ``lowbit units --json`` prints)."""
+    from golden.formats import format_names, get_format
+    from sim.units import units
+
+    rows = []
+    for u in units():
+        fmts = u.formats()
+        pairs = sorted({f"{a} x {b}" for a in fmts for b in format_names()
+                        if b != a and u.pairs(get_format(a), get_format(b))})
+        muts = sorted({m for f in fmts for m in u.mutations(get_format(f))})
+        rows.append({"unit": u.name, "family": u.family, "formats": fmts,
+                     "formats_note": u.formats_note, "mixed_pairs": len(pairs),
+                     "default_vectors": u.vectors, "mutations": muts,
+                     "cycle_model": u.engine, "testbench": u.testbench,
+                     "summary": u.summary})
+    return rows
+
+
+def units_markdown() -> str:
+    """The unit table as Markdown (the README's table is this text)."""
+    out = ["| unit | formats | default vectors | mutations | cycle model |",
+           "|------|---------|-----------------|-----------|-------------|"]
+    for r in units_table():
+        fmts = ", ".join(f"`{f}`" for f in r["formats"])
+        if r["formats_note"]:
+            fmts += f"; {r['formats_note']}"
+        if r["mixed_pairs"]:
+            fmts += f" (+{r['mixed_pairs']} mixed pairs)"
+        muts = ", ".join(r["mutations"]) or "-"
+        out.append(f"| `{r['unit']}` | {fmts} | {r['default_vectors']} | {muts} | "
+                   f"{r['cycle_model'] or '-'} |")
+    return "\n".join(out)
+
+
+def _print_units(args: argparse.Namespace) -> int:
+    rows = units_table()
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    elif args.markdown:
+        print(units_markdown())
+    else:
+        for r in rows:
+            print(f"{r['unit']:<8} {r['family']:<6} {r['summary']}")
+            fmts = ", ".join(r["formats"]) + (f"; {r['formats_note']}" if r["formats_note"]
+                                              else "")
+            print(f"{'':<16}formats: {fmts}")
+            print(f"{'':<16}vectors: {r['default_vectors']}")
+            if r["mutations"]:
+                print(f"{'':<16}mutations: {', '.join(r['mutations'])}")
+            if r["cycle_model"]:
+                print(f"{'':<16}cycle model: {r['cycle_model']}")
+    return 0
+
+
+# ----- lowbit sim -----------------------------------------------------------------------------
+
+def format_table(results: list[RunResult]) -> str:
     """The summary table printed after a run."""
     head = ("unit", "format", "vectors", "mismatches", "cycles", "build s", "sim s", "vectors/s")
-    rows = [(r.unit, r.format, str(r.vectors), str(r.mismatches), str(r.cycles),
+    rows = [(r.request.unit, r.request.tag, str(r.vectors), str(r.mismatches), str(r.cycles),
              f"{r.build_seconds:.1f}" + (" (cached)" if r.cached else ""),
              f"{r.sim_seconds:.2f}", f"{r.vectors_per_s:,.0f}") for r in results]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
@@ -52,15 +141,38 @@ def format_table(results: list[SimResult]) -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        res = run_unit(args.format, args.unit, vectors=args.vectors, seed=args.seed,
-                       lanes=args.lanes, waves=args.waves, fmt_b=args.format_b,
-                       mutation=args.mutation, progress_every=args.progress)
-    except UsageError as exc:
-        print(f"lowbit: {exc}", file=sys.stderr)
-        return 2
+_RUN_FLAGS = ("format", "unit", "format_b", "seed", "vectors", "lanes", "array", "mutation")
+
+
+def _request(args: argparse.Namespace) -> RunRequest:
+    if args.request is not None:
+        given = [f"--{k.replace('_', '-')}" for k in _RUN_FLAGS if getattr(args, k) is not None]
+        if given or args.waves:
+            raise UsageError(f"--request replays a run exactly; do not combine it with "
+                             f"{', '.join(given or ['--waves'])}")
+        try:
+            return RunRequest.from_json(args.request.read_text())
+        except OSError as exc:
+            raise UsageError(f"cannot read request file {args.request}: "
+                             f"{exc.strerror}") from None
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"bad request file {args.request}: {exc}") from None
+    if args.format is None:
+        raise UsageError("lowbit sim needs --format (or --request FILE); `lowbit units` lists "
+                         "the formats")
+    seed = secrets.randbelow(1 << 31) if args.seed is None else args.seed
+    return RunRequest(unit=args.unit or "", format=args.format, format_b=args.format_b,
+                      seed=seed, vectors=args.vectors, lanes=args.lanes, array=args.array,
+                      mutation=args.mutation, waves=args.waves, progress=args.progress)
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from sim.run import run
+
+    res = run(_request(args), out=args.out)
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=1))
+        return 0 if res.passed else 1
     print()
     print(format_table([res]))
     for line in res.reports:
@@ -69,12 +181,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cycles measured {res.cycles}, predicted by the cycle model "
               f"{res.predicted_cycles}" + ("" if res.utilization is None
                                             else f", utilization {100 * res.utilization:.1f}%"))
-    print(f"seed: {res.seed}   replay: {res.replay}")
+    print(f"seed: {res.request.seed}   replay: {res.replay}")
+    print(f"request: {res.request_file}" + ("" if res.passed else
+                                            f"   (replay: lowbit sim --request "
+                                            f"{res.request_file})"))
     print(f"JUnit XML: {res.junit}")
     if res.waves:
         print(f"waveform (FST): {res.waves}")
     print("PASS" if res.passed else "FAIL")
     return 0 if res.passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _print_units(args) if args.command == "units" else _sim(args)
+    except UsageError as exc:
+        print(f"lowbit: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -10,16 +10,19 @@ purpose: the cache key names the wheel's version, so the wheel must be what buil
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
     "MAX_BUILD_JOBS",
     "tool_versions",
     "verilator_env",
+    "verilator_environ",
     "verilator_root",
 ]
 
@@ -52,9 +55,17 @@ def verilator_env(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def apply_verilator_env() -> None:
-    """Put :func:`verilator_env` into ``os.environ`` (the cocotb runner reads os.environ)."""
+@contextlib.contextmanager
+def verilator_environ() -> Iterator[None]:
+    """:func:`verilator_env` in ``os.environ`` for the duration of the block (the cocotb
+    runner's build step reads ``os.environ``), restored exactly afterwards."""
+    saved = dict(os.environ)
     os.environ.update(verilator_env())
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @functools.cache

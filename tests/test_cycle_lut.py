@@ -20,7 +20,7 @@ from models.cycle_lut import lut_cycle_model, lut_terms
 from models.cycle_model import cycle_model, sym
 from verif.lut_jobs import lut_job, run_amaranth
 
-ENGINES = {"lut": LutCore, "mac": LutMacBaseline}
+ENGINES = {"lut": LutCore, "lut_mac": LutMacBaseline}
 
 # (unit, fmt, M, K, N, R, C, g): KG*P vs R below, equal and above; T = 1 and T > 1.
 RTL_EDGES = [
@@ -33,10 +33,10 @@ RTL_EDGES = [
     ("lut", "ternary", 4, 7, 4, 2, 2, 4),   # K not a multiple of g
     ("lut", "fp4_e2m1", 2, 2, 2, 1, 1, 4),  # K < g, 1 x 1
     ("lut", "fp4_e2m1", 6, 8, 5, 6, 2, 4),  # KG*P = 10 > R = 6, M = R
-    ("mac", "int4", 5, 4, 5, 2, 2, 4),      # KG = 1 < R: bubbles
-    ("mac", "bin1", 4, 7, 6, 4, 3, 2),      # KG = 4 == R
-    ("mac", "int2", 3, 21, 4, 3, 4, 4),     # KG = 6 > R
-    ("mac", "fp4_e2m1", 1, 1, 7, 1, 2, 4),  # K = 1, 1 row
+    ("lut_mac", "int4", 5, 4, 5, 2, 2, 4),      # KG = 1 < R: bubbles
+    ("lut_mac", "bin1", 4, 7, 6, 4, 3, 2),      # KG = 4 == R
+    ("lut_mac", "int2", 3, 21, 4, 3, 4, 4),     # KG = 6 > R
+    ("lut_mac", "fp4_e2m1", 1, 1, 7, 1, 2, 4),  # K = 1, 1 row
 ]
 
 
@@ -56,7 +56,7 @@ def _exact(model, term: str, **v: int):
     return model.term(term).subs({sym(k): x for k, x in v.items()})
 
 
-@pytest.mark.parametrize("unit", ["lut", "mac"])
+@pytest.mark.parametrize("unit", ["lut", "lut_mac"])
 @pytest.mark.parametrize("fmt", ["bin1", "int4", "fp4_e2m1"])
 def test_lambdified_equals_sympy(fmt, unit):
     """NumPy evaluation on broadcast arrays == exact sympy substitution, term by term."""
@@ -93,7 +93,7 @@ def test_bitplanes_and_baseline():
     v = {"M": 8, "K": 64, "N": 8, "R": 4, "C": 4}
     steady = {f: _exact(lut_cycle_model(f), "steady", **v)
               for f in ("bin1", "ternary", "int2", "int4", "fp4_e2m1")}
-    base = _exact(lut_cycle_model("bin1", unit="mac"), "steady", **v)
+    base = _exact(lut_cycle_model("bin1", unit="lut_mac"), "steady", **v)
     assert base == 4 * 16  # 4 tiles x 16 k-groups
     assert steady == {"bin1": base, "ternary": 2 * base, "int2": 2 * base, "int4": 4 * base,
                       "fp4_e2m1": 5 * base}

@@ -1,4 +1,4 @@
-"""The format registry against the table of the numeric contract (NUMERICS.md)."""
+"""The format registry against the table of the numeric contract (docs/numerics.md)."""
 
 from fractions import Fraction
 
@@ -13,7 +13,7 @@ from golden.formats import (
     posit,
 )
 
-# name: (bits, max finite, min positive (subnormal), MX emax) as NUMERICS.md writes them.
+# name: (bits, max finite, min positive (subnormal), MX emax) as docs/numerics.md writes them.
 CONTRACT_TABLE = {
     "fp4_e2m1": (4, Fraction(6), Fraction(1, 2), 2),
     "fp6_e2m3": (6, Fraction(15, 2), Fraction(1, 8), 2),

@@ -1,6 +1,6 @@
 """Block quantization (OCP MX, NVFP4) against a plain reference written from the contract.
 
-The reference below follows NUMERICS.md ("MX block quantization", "NVFP4") and
+The reference below follows docs/numerics.md ("MX block quantization", "NVFP4") and
 docs/numerics.md ("Block formats") step by step. It uses exact fractions for the
 shared exponent, NumPy float32 scalar arithmetic for the NVFP4 steps, and rounds
 elements to nearest (ties to the even code) against the value table that ml_dtypes
@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 from golden.block import BlockTensor, dequantize, quantize
 from golden.formats import block_format_names, get_format
 
-# The contract's table (NUMERICS.md), written out here so that formats.py is checked too:
+# The contract's table (docs/numerics.md), written out here so that formats.py is checked too:
 # block format -> (element dtype in ml_dtypes or None for int8 codes, emax, block size).
 MX = {
     "mxfp4": ("float4_e2m1fn", 2),

@@ -1,6 +1,6 @@
 """Dot products and GEMM (golden.dot, golden.fp32) against exact rational references.
 
-Every reference here is written from the contract (NUMERICS.md "Products and
+Every reference here is written from the contract (docs/numerics.md "Products and
 accumulation", docs/numerics.md "Dot products and GEMM"): element values come from
 ml_dtypes (or from the two's complement bits for integers), sums and products are exact
 ``fractions.Fraction`` arithmetic, and each rounding to fp32 is done by ``ref_fp32`` below,

@@ -1,106 +1,78 @@
-"""RTL units through Verilator + cocotb, every output bit-exact against golden.
+"""Every registered unit through Verilator + cocotb, every output bit-exact against golden.
 
-``make test`` runs a reduced set (small lane counts, a few formats, modest vector counts,
-exhaustive MAC pairs where cheap). ``LOWBIT_REGRESS=1`` (``make regress``) runs the full
-sweep: every element format's MAC over all code pairs (65,536 for 8-bit formats), every
-MX format's dot unit at 32 lanes with >= 10,000 random blocks plus all corner blocks, NVFP4
-at 16 lanes, mixed pairs, fp32 add/mul with 100,000 vectors. ``LOWBIT_SEED`` overrides the
-fixed seeds. Each case builds (or reuses from the cache) its own design.
+The runs come from the unit registry (:mod:`sim.builtin_units`, each unit's ``cases``):
+``make test`` runs the cases marked ``quick`` (a few formats, small lane counts, MACs over
+every code pair where cheap); ``LOWBIT_REGRESS=1`` (``make regress``) runs all of them:
+every element format's MAC over all code pairs, every MX format and NVFP4 at full lanes with
+>= 10,000 random blocks plus the corner blocks, mixed pairs, posit MACs, codecs and
+rounding, fp32 add/mul with 100,000 vectors, the PE array for element and block formats,
+the LUT core and its baseline for every weight format, and every mutation each unit
+declares. A mutation case must report mismatches (the testbench can fail) with the replay
+command. ``LOWBIT_SEED`` overrides the fixed seed.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from sim.run import SimResult, run_unit
+from golden.formats import get_format
+from sim.run import run
+from sim.units import Case, units
+from verif.vectors import EXHAUSTIVE_LIMIT, valid_codes
 
 REGRESS = os.environ.get("LOWBIT_REGRESS", "") not in ("", "0")
 SEED = int(os.environ.get("LOWBIT_SEED", "20261123"))
 
-# (format, unit, vectors, lanes, format_b)
-QUICK = [
-    ("fp32", "add", 20000, None, None),
-    ("fp32", "mul", 20000, None, None),
-    ("fp8_e4m3", "mac", None, None, None),   # all 65,536 pairs
-    ("int8", "mac", None, None, None),       # all 65,536 pairs, int32 path
-    ("fp4_e2m1", "mac", None, None, "int8"),  # mixed float x int, all 4,096 pairs
-    ("mxfp4", "dot", 1000, 4, None),
-    ("mxfp8_e5m2", "dot", 1000, 4, None),
-    ("mxint8", "dot", 1000, 4, None),
-    ("nvfp4", "dot", 1000, 4, None),
-    ("posit8", "mac", None, None, None),      # all 65,536 pairs through the quire
-]
-
-FULL = [
-    ("fp32", "add", 100000, None, None),
-    ("fp32", "mul", 100000, None, None),
-    *[(f, "mac", None, None, None) for f in
-      ("fp4_e2m1", "fp6_e2m3", "fp6_e3m2", "fp8_e4m3", "fp8_e5m2", "int8", "int4", "int2",
-       "ternary", "bin1")],
-    ("fp4_e2m1", "mac", None, None, "int8"),
-    ("fp8_e5m2", "mac", None, None, "fp8_e4m3"),
-    *[(f, "dot", 10000, None, None) for f in
-      ("mxfp4", "mxfp6_e2m3", "mxfp6_e3m2", "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4")],
-    ("mxfp4", "dot", 10000, None, "mxfp8_e4m3"),
-    *[(f, u, None, None, None) for f in
-      ("posit8", "posit16", "posit4_es1", "posit8_es0", "posit16_es1")
-      for u in ("mac", "codec", "round")],
-]
-
-CASES = FULL if REGRESS else QUICK
+CASES = [(u.name, c) for u in units() for c in u.cases if REGRESS or c.quick]
 
 
-def _id(case: tuple) -> str:
-    fmt, unit, _vectors, lanes, fmt_b = case
-    return "-".join(str(x) for x in (unit, fmt, fmt_b, lanes and f"l{lanes}") if x)
+def _space(fmt: str, fmt_b: str | None) -> int:
+    """Size of a MAC's (a, b) input space, counted from the formats' codes."""
+    fa = get_format(fmt)
+    fb = get_format(fmt_b) if fmt_b else fa
+    if fa.kind == "posit":
+        return fa.n_codes * fb.n_codes  # NaR included
+    return len(valid_codes(fa)) * len(valid_codes(fb))
 
 
-def _check(res: SimResult, expected_vectors: int | None) -> None:
-    detail = "\n".join(res.reports) + f"\nseed {res.seed}; replay: {res.replay}"
-    assert res.mismatches == 0, f"{res.mismatches} mismatches of {res.vectors}:\n{detail}"
+@pytest.mark.rtl
+@pytest.mark.parametrize(("unit", "case"), CASES, ids=[f"{u}-{c.id}" for u, c in CASES])
+def test_unit_against_golden(unit: str, case: Case, tmp_path: Path) -> None:
+    res = run(case.request(unit, SEED), out=tmp_path)
+    detail = "\n".join(res.reports) + f"\nseed {SEED}; replay: {res.replay}"
     assert res.vectors > 0, detail
-    if expected_vectors is not None:
-        assert res.vectors == expected_vectors, detail
+    if case.mutation:
+        assert res.mismatches > 0, (f"mutation {case.mutation!r} of {unit}/{case.format} went "
+                                    f"unnoticed over {res.vectors} vectors (seed {SEED})")
+        assert res.reports and f"--mutation {case.mutation}" in res.reports[0], res.reports[:1]
+        assert "expected" in res.reports[0] and "got" in res.reports[0]
+        return
+    assert res.mismatches == 0, f"{res.mismatches} mismatches of {res.vectors}:\n{detail}"
+    if unit == "mac" and case.vectors is None:
+        space = _space(case.format, case.format_b)
+        if space <= EXHAUSTIVE_LIMIT:  # every pair of codes, each once
+            assert res.vectors == space, detail
+    elif case.vectors is not None and unit in ("add", "mul"):
+        assert res.vectors == case.vectors, detail
+    if res.predicted_cycles is None:
+        # one output per input, in order, exactly `latency` cycles after it
+        assert res.cycles == res.vectors + res.latency, (res.cycles, res.vectors, res.latency)
+    else:
+        assert res.cycles == res.predicted_cycles, (res.cycles, res.predicted_cycles)
+        assert res.utilization is not None and 0 < res.utilization <= 1
 
 
-@pytest.mark.rtl
-@pytest.mark.parametrize("case", CASES, ids=_id)
-def test_unit_matches_golden(case: tuple) -> None:
-    fmt, unit, vectors, lanes, fmt_b = case
-    res = run_unit(fmt, unit, vectors=vectors, seed=SEED, lanes=lanes, fmt_b=fmt_b)
-    expected = None
-    if unit == "mac" and vectors is None and fmt == "posit8":
-        expected = 1 << 16  # every pair of posit8 codes, NaR included
-    elif unit == "mac" and vectors is None and not fmt.startswith("posit"):
-        # exhaustive: every pair of valid codes
-        from golden.formats import get_format
-        from verif.vectors import valid_codes
-        fa = get_format(fmt)
-        fb = get_format(fmt_b) if fmt_b else fa
-        expected = len(valid_codes(fa)) * len(valid_codes(fb))
-    elif unit in ("add", "mul"):
-        expected = vectors
-    _check(res, expected)
-    # one output per input, in order, exactly `latency` cycles after it
-    assert res.cycles == res.vectors + res.latency, (res.cycles, res.vectors, res.latency)
-
-
-# GEMM engines: (format, unit, lanes); every C element and the cycle count are checked.
-ENGINES_QUICK = [("int8", "array", None), ("mxfp4", "array", 4)]
-ENGINES_FULL = [
-    *[(f, "array", None) for f in ("int8", "fp8_e4m3", "fp8_e5m2", "int4", "fp4_e2m1")],
-    *[(f, "array", None) for f in ("mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4")],
-]  # the LUT core and its baseline: tests/test_hw_lut.py::test_rtl_default_gemm
-
-
-@pytest.mark.rtl
-@pytest.mark.parametrize("case", ENGINES_FULL if REGRESS else ENGINES_QUICK,
-                         ids=lambda c: "-".join(str(x) for x in c if x))
-def test_gemm_engine_matches_golden_and_cycle_model(case: tuple) -> None:
-    fmt, unit, lanes = case
-    res = run_unit(fmt, unit, seed=SEED, lanes=lanes)
-    _check(res, None)
-    assert res.predicted_cycles == res.cycles, (res.cycles, res.predicted_cycles)
-    assert res.utilization is not None and 0 < res.utilization <= 1
+def test_regress_breaks_every_declared_mutation() -> None:
+    """`make regress` runs every mutation every unit declares, for each distinct set of
+    mutations its formats take (so "every mutation" is true as written)."""
+    for u in units():
+        broken = {(c.mutation, u.mutations(get_format(c.format))) for c in u.cases
+                  if c.mutation}
+        for f in u.formats():
+            declared = u.mutations(get_format(f))
+            for m in declared:
+                assert (m, declared) in broken, (f"unit {u.name}: no regress case breaks "
+                                                 f"{m!r} among formats like {f}")

@@ -1,9 +1,12 @@
-"""Tests of the RTL flow itself (sim/ and verif/), with a tiny registered adder of our own.
+"""Tests of the RTL flow itself (sim/ and verif/), with a tiny adder of our own.
 
 Covers: the build cache (second build is a hit), the per-key lock (two processes, one
-compile), killed-build safety (a killed build leaves nothing that looks valid), JUnit XML
-and FST outputs, the scoreboard reporting a mismatch (inputs in hex, expected, got, seed,
-replay command), and the CLI's exit codes and one-line errors. The Verilator tests carry
+compile), killed-build safety (a killed build leaves nothing that looks valid), a toy unit
+added by one registry entry and run through ``lowbit sim`` (JUnit XML, FST, a mismatch
+reported with inputs in hex, expected, got, seed and replay command, the request file of a
+failing run), the run protocol (JSON round trip, stable keys, job files without pickle, a
+replay from the request file in a fresh process, bit for bit), no process-wide state left
+changed by a run, and the CLI's exit codes and one-line errors. The Verilator tests carry
 the ``rtl`` marker; the rest are plain and fast.
 """
 
@@ -26,8 +29,12 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.common.packing import pack_lanes
+from sim import cli
 from sim.build import _MARKER, build, cache_root
-from sim.run import simulate
+from sim.protocol import RunRequest
+from sim.run import run
+from sim.units import Unit, register, unregister
+from verif.jobfile import load_job, save_job
 from verif.jobs import Job
 from verif.scoreboard import Check, Scoreboard
 
@@ -60,8 +67,22 @@ def _adder_job(n: int, seed: int, width: int = 16) -> Job:
     b = rng.integers(0, 1 << width, n, dtype=np.uint64)
     s = (a + b) & ((1 << width) - 1)  # the oracle: plain integer addition
     return Job(inputs={"a": a.tolist(), "b": b.tolist()},
-               checks={"sum": Check(bits=s, nan_class=np.zeros(n, bool), width=width,
-                                    exp_bits=0, man_bits=0)})
+               checks={"sum": Check.integers(s, width=width)})
+
+
+TOY = Unit(name="toy_add", family="test", summary="16-bit adder, latency 2 (a test's unit)",
+           takes=lambda s: s.kind == "int", vectors="1,000 random pairs",
+           component=lambda req: RegAdd(bug=req.mutation == "plus_one"),
+           job=lambda req: _adder_job(req.vectors or 1000, req.seed),
+           mutations=lambda s: ("plus_one",))
+
+
+@pytest.fixture
+def toy_unit() -> Unit:
+    """The toy unit, registered by its one entry for the test's duration."""
+    register(TOY)
+    yield TOY
+    unregister(TOY.name)
 
 
 @pytest.fixture(scope="module")
@@ -150,34 +171,65 @@ def test_build_cache_hit(cache: Path) -> None:
     assert (first.build_dir / _MARKER).is_file()
     second = build(RegAdd(), "regadd")
     assert second.cached and second.build_dir == first.build_dir
-    assert second.seconds < 5, f"cache hit took {second.seconds:.1f} s"
     other = build(RegAdd(latency=3), "regadd")  # different Verilog -> different entry
     assert other.key != first.key
 
 
 @pytest.mark.rtl
-def test_stream_and_outputs(cache: Path, tmp_path: Path) -> None:
-    job = _adder_job(3000, seed=11)
-    res, _b, junit, fst = simulate(RegAdd(), "regadd", "verif.tb_job", job=job, waves=True,
-                                  env={"LOWBIT_SEED": "11"}, run_dir=tmp_path / "run")
+def test_toy_unit_runs_through_lowbit_sim(cache: Path, toy_unit: Unit, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture) -> None:
+    before_env, before_path = dict(os.environ), list(sys.path)
+    code = cli.main(["sim", "--format", "int8", "--unit", "toy_add", "--seed", "11",
+                     "--vectors", "3000", "--waves", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert dict(os.environ) == before_env and sys.path == before_path  # nothing left changed
+    assert "PASS" in out and "toy_add" in out
+    run_dir = Path(out.split("request: ")[1].split()[0]).parent
+    res = json.loads((run_dir / "result.json").read_text())
     assert res["vectors"] == 3000 and res["mismatches"] == 0, res
-    suites = ET.parse(junit).getroot()
+    assert res["cycles"] == 3000 + 2  # one output per input, latency 2
+    suites = ET.parse(run_dir / "results.xml").getroot()
     cases = list(suites.iter("testcase"))
     assert len(cases) == 1 and not list(cases[0].iter("failure")), ET.tostring(suites)
-    assert fst is not None and fst.is_file() and fst.stat().st_size > 100
+    fst = run_dir / "waves.fst"
+    assert fst.is_file() and fst.stat().st_size > 100
     assert fst.read_bytes()[:1] == b"\x00"  # FST header block type 0
 
 
 @pytest.mark.rtl
-def test_mismatch_is_reported(cache: Path, tmp_path: Path) -> None:
-    job = _adder_job(200, seed=5)
-    res, *_ = simulate(RegAdd(bug=True), "regadd_bug", "verif.tb_job", job=job,
-                       env={"LOWBIT_SEED": "5", "LOWBIT_REPLAY": "lowbit sim --seed 5"},
-                       run_dir=tmp_path / "run")
+def test_mismatch_is_reported_with_request_file(cache: Path, toy_unit: Unit, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    code = cli.main(["sim", "--format", "int8", "--unit", "toy_add", "--seed", "5",
+                     "--vectors", "200", "--mutation", "plus_one", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1 and "FAIL" in out, out
+    rep = next(line for line in out.splitlines() if line.startswith("MISMATCH"))
+    for part in ("inputs a=0x", "expected 0x", "got 0x", "seed 5",
+                 "lowbit sim --format int8 --unit toy_add --seed 5 --vectors 200 "
+                 "--mutation plus_one"):
+        assert part in rep, rep
+    request = Path(out.split("request: ")[1].split()[0])
+    assert f"lowbit sim --request {request}" in out
+    req = RunRequest.from_json(request.read_text())
+    assert (req.unit, req.mutation, req.seed, req.vectors) == ("toy_add", "plus_one", 5, 200)
+    res = json.loads((request.parent / "result.json").read_text())
     assert res["mismatches"] == 200 and res["vectors"] == 200
-    rep = res["reports"][0]
-    assert "inputs a=0x" in rep and "expected 0x" in rep and "seed 5" in rep
-    assert "lowbit sim --seed 5" in rep
+
+
+@pytest.mark.rtl
+def test_replay_from_request_file_in_a_fresh_process(tmp_path: Path) -> None:
+    first = run(RunRequest(unit="", format="int4", seed=9), out=tmp_path / "a")
+    assert first.passed and first.request.unit == "mac"
+    p = subprocess.run([PY, "-m", "sim", "sim", "--request", first.request_file, "--json",
+                        "--out", str(tmp_path / "b")], cwd=REPO, capture_output=True,
+                       text=True, timeout=600, check=False)
+    assert p.returncode == 0, p.stderr[-2000:]
+    again = json.loads(p.stdout)
+    assert again["request"] == first.request.to_dict()
+    assert again["outputs_sha256"] == first.outputs_sha256  # every output, bit for bit
+    for k in ("vectors", "mismatches", "cycles"):
+        assert again[k] == getattr(first, k), k
 
 
 _BUILD_SCRIPT = textwrap.dedent("""
@@ -241,3 +293,88 @@ def test_cli_unknown_mutation_exit_2() -> None:
 def test_cli_lanes_only_for_dot() -> None:
     p = _cli("sim", "--format", "int8", "--lanes", "4")
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+# ----- run protocol, job files, lowbit units (fast) --------------------------------------------
+
+def test_request_json_round_trip_and_stable_key() -> None:
+    req = RunRequest(unit="dot", format="mxfp4", format_b="mxfp8_e4m3", seed=3, vectors=10,
+                     lanes=4, array=None, mutation="truncate")
+    again = RunRequest.from_json(req.to_json())
+    assert again == req and again.key() == req.key()
+    assert req.key().startswith("dot-mxfp4_x_mxfp8_e4m3-")
+    assert req.with_(progress=500).key() == req.key()  # progress changes no result
+    for change in ({"seed": 4}, {"vectors": 11}, {"lanes": 8}, {"mutation": None},
+                   {"waves": True}, {"array": (2, 2)}, {"format_b": None}):
+        assert req.with_(**change).key() != req.key(), change
+
+
+@pytest.mark.parametrize("text", ['{"unit": "mac"}', '{"unit": "mac", "format": "int8", '
+                                  '"speed": 3}', "[1, 2]", "not json",
+                                  '{"unit": "mac", "format": "int8", "seed": "x"}'])
+def test_bad_request_is_one_line_error(text: str) -> None:
+    with pytest.raises(ValueError) as exc:
+        RunRequest.from_json(text)
+    assert len(str(exc.value).splitlines()) == 1
+
+
+def test_job_file_round_trip_without_pickle(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    wide = [int(x) for x in rng.integers(0, 1 << 62, 40)]
+    wide = [w << 200 | 0xABC for w in wide]  # 262-bit packed ports
+    chk = Check(bits=rng.integers(0, 1 << 32, 40, dtype=np.uint64), nan_class=rng.random(40) < .5)
+    job = Job(inputs={"a": wide, "i_first": [1, 0] * 20},
+              checks={"acc": chk, "n": Check.integers(range(40), width=8)}, latency=6)
+    back = load_job(save_job(job, tmp_path / "job.npz"))
+    assert back.inputs == job.inputs and back.latency == 6
+    for port, c in job.checks.items():
+        b = back.checks[port]
+        assert np.array_equal(b.bits, c.bits) and np.array_equal(b.nan_class, c.nan_class)
+        assert (b.width, b.exp_bits, b.man_bits) == (c.width, c.exp_bits, c.man_bits)
+    with np.load(tmp_path / "job.npz", allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+
+
+def test_cli_units_json_and_markdown() -> None:
+    p = _cli("units", "--json")
+    assert p.returncode == 0, p.stderr
+    rows = {r["unit"]: r for r in json.loads(p.stdout)}
+    assert {"add", "mul", "mac", "dot", "codec", "round", "array", "lut", "lut_mac"} <= set(rows)
+    assert "mxfp4" in rows["dot"]["formats"] and "nvfp4" in rows["dot"]["formats"]
+    assert rows["array"]["cycle_model"] == "array" and rows["lut_mac"]["cycle_model"] == "lut_mac"
+    assert "posit8" in rows["mac"]["formats"] and "fp8_e4m3" in rows["mac"]["formats"]
+
+
+def test_readme_unit_table_is_the_registry() -> None:
+    text = (REPO / "README.md").read_text()
+    start = text.index("<!-- units:begin -->") + len("<!-- units:begin -->")
+    table = text[start:text.index("<!-- units:end -->")].strip()
+    assert table == cli.units_markdown(), "README's unit table differs from `lowbit units " \
+                                          "--markdown`: paste its output between the markers"
+
+
+def test_posit_of_any_size_has_units() -> None:
+    from sim.units import resolve, units_for
+
+    assert [u.name for u in units_for("posit12_es1")] == ["mac", "codec", "round"]
+    unit, req = resolve(RunRequest(unit="", format="posit12_es1"))
+    assert unit.name == "mac" and req.unit == "mac"
+    assert units_for("posit32") == []
+
+
+@pytest.mark.parametrize("args,words", [
+    (("sim", "--request", "/nonexistent/request.json"), ["cannot read"]),
+    (("sim", "--request", "README.md"), ["bad request file"]),
+    (("sim", "--format", "int8", "--array", "4by4"), ["4x4"]),
+    (("sim", "--format", "int8", "--unit", "mac", "--array", "2x2"), ["not an array"]),
+    (("sim", "--format", "posit32"), ["no unit takes format"]),
+    (("sim", "--format", "mxfp4", "--format-b", "int8"), ["cannot pair", "mxfp8_e4m3"]),
+    (("sim",), ["--format"]),
+])
+def test_cli_bad_input_one_line_exit_2(args: tuple[str, ...], words: list[str]) -> None:
+    p = _cli(*args)
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in p.stderr, p.stderr
+    for w in words:
+        assert w in lines[0], lines[0]

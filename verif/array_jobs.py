@@ -7,8 +7,9 @@ quantized along K with ``block_size = lanes``), builds the engine's buffer image
 count the analytic model predicts (``models/cycle_array.py``). :func:`engine_for` builds
 the engine with buffers deep enough for the default shapes.
 
-Defaults: a ``4 x 4`` array; shapes cover one tile with one step, M and N not multiples of
-the array, K smaller than the array, a partial last block, and large K.
+The array shape comes from the caller (for ``lowbit sim``, the unit registry's default);
+the shapes cover one tile with one step, M and N not multiples of the array, K smaller than
+the array, a partial last block, and large K.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from golden.formats import FormatSpec, get_format
 from hw.array.engine import ArrayEngine, GemmBuffers, gemm_buffers
 from models.cycle_model import cycle_model
 
-__all__ = ["DEFAULT_ARRAY", "ArrayJob", "array_job", "default_shapes", "engine_for"]
-
-DEFAULT_ARRAY = (4, 4)
+__all__ = ["ArrayJob", "array_job", "default_shapes", "engine_for"]
 
 
 @dataclass
@@ -52,8 +51,7 @@ def _lanes(spec: FormatSpec, lanes: int | None) -> int:
 
 
 def engine_for(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None = None,
-               lanes: int | None = None, rows: int = DEFAULT_ARRAY[0],
-               cols: int = DEFAULT_ARRAY[1]) -> ArrayEngine:
+               lanes: int | None = None, *, rows: int, cols: int) -> ArrayEngine:
     """The engine, with buffers deep enough for :func:`default_shapes`."""
     spec = get_format(fmt)
     ln = _lanes(spec, lanes)

@@ -47,10 +47,15 @@ DEFAULT_FP32_VECTORS = 4096
 
 @dataclass
 class Job:
-    """Inputs (port -> packed value per vector) and checks (port -> expected bits)."""
+    """Inputs (port -> packed value per vector) and checks (port -> expected bits).
+
+    ``latency`` is the unit's latency in cycles (set by the run, read by the testbench's
+    monitor to know how long to wait for the last outputs).
+    """
 
     inputs: dict[str, list[int]]
     checks: dict[str, Check]
+    latency: int = 0
 
     @property
     def n(self) -> int:

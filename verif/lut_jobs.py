@@ -20,11 +20,12 @@ from hw.common.packing import pack_lanes
 from models.cycle_lut import lut_cycle_model
 from verif import vectors as vec
 
-__all__ = ["DEFAULT_ARRAY", "DEFAULT_GEMM", "LutJob", "default_job", "lut_job",
+__all__ = ["DEFAULT_GEMM", "GROUP", "LutJob", "default_job", "lut_job",
            "run_amaranth", "unpack_outputs"]
 
-DEFAULT_ARRAY = {"rows": 4, "cols": 4, "g": 4}
-"""Array shape and group size of the engines that ``lowbit sim --unit lut|lut_mac`` builds."""
+GROUP = 4
+"""Group size ``g`` of the engines that ``lowbit sim --unit lut|lut_mac`` builds (their
+array shape is the unit registry's, :mod:`sim.builtin_units`)."""
 DEFAULT_GEMM = (21, 37, 19)
 """(M, K, N) of the default ``lowbit sim`` GEMM: not multiples of 4, K not a multiple of g."""
 
@@ -133,8 +134,9 @@ def lut_job(fmt_w: FormatSpec | str, M: int, K: int, N: int, *, R: int, C: int, 
     return LutJob(spec, unit, M, K, N, R, C, g, seed, a, w, a_mem, w_mem, expected, cyc)
 
 
-def default_job(fmt_w: str, unit: str, seed: int, vectors: int | None = None) -> LutJob:
-    """The GEMM ``lowbit sim --unit lut|lut_mac`` runs on the :data:`DEFAULT_ARRAY` engine.
+def default_job(fmt_w: str, unit: str, seed: int, vectors: int | None = None, *,
+                rows: int, cols: int) -> LutJob:
+    """The GEMM ``lowbit sim --unit lut|lut_mac`` runs on a ``rows x cols`` engine.
 
     ``vectors`` (optional) is the number of outputs wanted: ``M = ceil(vectors / N)`` with
     ``K`` and ``N`` of :data:`DEFAULT_GEMM`.
@@ -142,8 +144,7 @@ def default_job(fmt_w: str, unit: str, seed: int, vectors: int | None = None) ->
     M, K, N = DEFAULT_GEMM
     if vectors is not None:
         M = max(1, _ceil(vectors, N))
-    return lut_job(fmt_w, M, K, N, R=DEFAULT_ARRAY["rows"], C=DEFAULT_ARRAY["cols"],
-                   g=DEFAULT_ARRAY["g"], seed=seed, unit="lut" if unit == "lut" else "mac")
+    return lut_job(fmt_w, M, K, N, R=rows, C=cols, g=GROUP, seed=seed, unit=unit)
 
 
 def run_amaranth(engine: object, job: LutJob, limit: int = 100_000) -> tuple[np.ndarray, int]:

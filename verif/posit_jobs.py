@@ -29,17 +29,11 @@ from verif.scoreboard import Check
 
 __all__ = [
     "MAX_DOT_LENGTH",
-    "POSIT_UNITS",
     "posit_chains",
     "posit_codec_job",
-    "posit_job",
     "posit_mac_job",
     "posit_rounding_job",
-    "posit_unit",
 ]
-
-POSIT_UNITS = ("mac", "codec", "round")
-"""Units ``lowbit sim`` can run for a posit format (the first is the default)."""
 
 MAX_DOT_LENGTH = 256
 """Longest random dot product of the wide-format MAC job."""
@@ -162,38 +156,3 @@ def posit_rounding_job(fmt: str | FormatSpec, vectors: int | None, seed: int
                              dtype=np.uint64)
     out = posit_encode(posit_decode(codes, src), spec)
     return src, Job(inputs={"code": codes.tolist()}, checks={"out": _codes_check(out, spec)})
-
-
-def posit_job(params: dict[str, object]) -> Job:
-    """The job of a ``lowbit sim`` run of a posit unit (``params`` from ``env_params``)."""
-    unit, fmt = str(params["unit"]), str(params["format"])
-    vectors = params["vectors"]
-    seed = int(params["seed"])
-    if unit == "mac":
-        return posit_mac_job(fmt, vectors, seed)
-    if unit == "codec":
-        return posit_codec_job(fmt, vectors, seed)
-    if unit == "round":
-        return posit_rounding_job(fmt, vectors, seed)[1]
-    raise ValueError(f"posit unit must be one of {', '.join(POSIT_UNITS)}, not {unit!r}")
-
-
-def posit_unit(unit: str, fmt: str | FormatSpec, mutation: str | None = None
-               ) -> tuple[object, str]:
-    """(component, Verilog toplevel name) of a posit unit: ``mac`` -> ``PositMac``,
-    ``codec`` -> ``PositCodec(fmt)``, ``round`` -> ``PositCodec(fmt, fmt_in=posit<n+2, es>)``."""
-    from hw.posit.encode import PositCodec
-    from hw.posit.mac import PositMac
-
-    spec = get_format(fmt)
-    kw: dict[str, object] = {} if mutation is None else {"mutation": mutation}
-    suffix = f"_m{mutation}" if mutation else ""
-    if unit == "mac":
-        return PositMac(fmt=spec, **kw), f"posit_mac_{spec.name}{suffix}"
-    if unit == "codec":
-        return PositCodec(fmt=spec, **kw), f"posit_codec_{spec.name}{suffix}"
-    if unit == "round":
-        src = posit(spec.bits + 2, spec.es)
-        return (PositCodec(fmt=spec, fmt_in=src, **kw),
-                f"posit_round_{src.name}_to_{spec.name}{suffix}")
-    raise ValueError(f"posit unit must be one of {', '.join(POSIT_UNITS)}, not {unit!r}")

@@ -6,11 +6,17 @@ the n-th output sample with o_valid set belongs to the n-th input vector.
 
 On a mismatch the report names the vector index, its inputs in hex, the output port, the
 expected and received bits in hex, the seed and the exact ``lowbit sim ...`` command that
-replays the run.
+replays the run. Every testbench scores through this one class: the stream units, the GEMM
+engines (``C`` elements as vectors, each GEMM's cycle count checked against the cycle
+model as an integer port of its own, see :class:`Check`'s ``inputs``).
+
+The scoreboard also hashes every received sample in order (``outputs_sha256``): two runs
+with equal digests produced the same outputs bit for bit (how a replay is checked).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +32,9 @@ class Check:
     ``bits``: unsigned expected codes (one per vector); ``nan_class``: True where golden's
     result is NaN (then any NaN of ``exp_bits``/``man_bits`` passes); ``width``: port width.
     ``exp_bits``/``man_bits`` describe the output's float layout (fp32: 8/23), or 0/0 for an
-    integer output (never NaN).
+    integer output (never NaN). ``inputs`` (optional) replaces the scoreboard's inputs in
+    this port's reports, for a port whose vectors are not the input vectors (a GEMM's
+    cycle count: one per GEMM, reported with its M, K, N).
     """
 
     bits: np.ndarray
@@ -34,6 +42,15 @@ class Check:
     width: int = 32
     exp_bits: int = 8
     man_bits: int = 23
+    inputs: Mapping[str, Sequence[int]] | None = None
+
+    @classmethod
+    def integers(cls, values: Sequence[int], width: int = 32,
+                 inputs: Mapping[str, Sequence[int]] | None = None) -> Check:
+        """A check of integer outputs (never NaN), e.g. int32 results or cycle counts."""
+        bits = np.asarray(values, dtype=np.uint64)
+        return cls(bits=bits, nan_class=np.zeros(len(bits), bool), width=width, exp_bits=0,
+                   man_bits=0, inputs=inputs)
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,7 @@ class Scoreboard:
     vectors: int = 0
     mismatches: int = 0
     reports: list[Mismatch] = field(default_factory=list)
+    _digest: object = field(default_factory=hashlib.sha256, repr=False)
 
     def compare(self, port: str, got: Sequence[int]) -> int:
         """Compare the received samples of ``port`` (in order); return its mismatch count.
@@ -75,6 +93,7 @@ class Scoreboard:
         got_arr = np.full(n, -1, dtype=np.int64)
         m = min(n, len(got))
         got_arr[:m] = np.asarray(got[:m], dtype=np.int64)
+        self._digest.update(port.encode() + b"\0" + got_arr.astype("<i8").tobytes())
         exp = chk.bits.astype(np.int64)
         ok = got_arr == exp
         if chk.exp_bits:
@@ -86,8 +105,9 @@ class Scoreboard:
         if self.vectors == 0:
             self.vectors = n
         self.mismatches += len(bad)
+        src = self.inputs if chk.inputs is None else chk.inputs
         for i in bad[: max(0, self.max_reports - len(self.reports))]:
-            ins = {k: int(v[i]) for k, v in self.inputs.items()}
+            ins = {k: int(v[i]) for k, v in src.items()}
             self.reports.append(Mismatch(int(i), port, int(exp[i]), int(got_arr[i]), ins))
         return len(bad)
 
@@ -101,7 +121,7 @@ class Scoreboard:
                 f"got {got}; seed {self.seed}; replay: {self.replay}")
 
     def summary(self) -> dict[str, object]:
-        """A JSON-ready dict: vectors, mismatches, the formatted first mismatches."""
+        """A JSON-ready dict: vectors, mismatches, output digest, the first mismatches."""
         return {"vectors": self.vectors, "mismatches": self.mismatches, "seed": self.seed,
-                "replay": self.replay,
+                "replay": self.replay, "outputs_sha256": self._digest.hexdigest(),
                 "reports": [self.format_report(m) for m in self.reports]}

@@ -1,45 +1,33 @@
-"""cocotb test module for the GEMM engine (unit ``array``): every output checked, cycles vs model.
+"""cocotb test module of the PE-array GEMM engine (unit ``array``): every C element checked,
+every GEMM's cycles against the cycle model.
 
-Parameters (``verif.tb_common.env_params``): ``LOWBIT_FORMAT``, ``LOWBIT_FORMAT_B``,
-``LOWBIT_SEED``, ``LOWBIT_LANES``; the array shape comes from ``LOWBIT_ARRAY`` (``"RxC"``,
-default :data:`verif.array_jobs.DEFAULT_ARRAY`). The JSON result carries ``vectors`` (C
-elements checked), ``mismatches``, ``cycles`` (measured, start to done, summed over the
-GEMMs), ``predicted_cycles`` (the cycle model), ``utilization`` and per-GEMM ``gemms``.
+The GEMMs come from the run request (:func:`verif.array_jobs.array_job`: format pair,
+lanes, array shape, seed), built here in the simulator's process. ``result.json`` adds to
+the scoreboard summary ``cycles`` (measured, start to done, summed over the GEMMs),
+``predicted_cycles``, ``utilization`` and per-GEMM figures ``gemms``.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
-from pathlib import Path
 
 import cocotb
-import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 from hw.array.engine import unpack_c
-from verif.array_jobs import DEFAULT_ARRAY, array_job
-from verif.tb_common import env_params
-
-
-def _array_shape() -> tuple[int, int]:
-    text = os.environ.get("LOWBIT_ARRAY", "")
-    if not text:
-        return DEFAULT_ARRAY
-    r, c = text.lower().split("x")
-    return int(r), int(c)
+from sim.protocol import load_request
+from verif.array_jobs import array_job
+from verif.tb_common import score_gemms, write_result
 
 
 @cocotb.test()
 async def gemm_array(dut: object) -> None:
     """Load buffers, run each GEMM, read C, compare bits with golden, cycles with the model."""
-    p = env_params()
-    rows, cols = _array_shape()
-    seed = int(p["seed"])
-    jobs = array_job(str(p["format"]), p["format_b"], rows=rows, cols=cols,
-                     lanes=int(p["lanes"]) or None, seed=seed)
+    req = load_request()
+    rows, cols = req.array
+    jobs = array_job(req.format, req.format_b, rows=rows, cols=cols, lanes=req.lanes,
+                     seed=req.seed)
     Clock(dut.clk, 10, unit="ns").start()
     for name in ("a_we", "b_we", "start"):
         getattr(dut, name).value = 0
@@ -49,8 +37,7 @@ async def gemm_array(dut: object) -> None:
         await fe
     dut.rst.value = 0
     t0 = time.perf_counter()
-    reports, results = [], []
-    checked = mismatches = cycles = predicted = 0
+    got, cycles = [], []
     for job in jobs:
         b = job.bufs
         for port, words in (("a", b.a_words), ("b", b.b_words)):
@@ -76,34 +63,17 @@ async def gemm_array(dut: object) -> None:
             dut.c_raddr.value = i
             await fe
             words.append(int(dut.c_rdata.value))
-        got = unpack_c(words, b, rows=rows, cols=cols)
-        bad = (got != job.expected) & ~(job.nan & np.isnan(got.view(np.float32)))
-        checked += got.size
-        mismatches += int(bad.sum())
-        for i, j in np.argwhere(bad)[:5]:
-            reports.append(f"{p['format']} {rows}x{cols} (M,K,N)={job.shape} seed={seed}: "
-                           f"C[{i},{j}] expected 0x{int(job.expected[i, j]):08x} "
-                           f"got 0x{int(got[i, j]):08x}")
-        if n != job.predicted:
-            reports.append(f"{p['format']} {rows}x{cols} (M,K,N)={job.shape}: measured {n} "
-                           f"cycles, model {job.predicted}")
-        cycles += n
-        predicted += job.predicted
-        results.append({"shape": job.shape, "cycles": n, "predicted": job.predicted,
-                        "utilization": round(job.utilization, 4)})
+        got.append(unpack_c(words, b, rows=rows, cols=cols))
+        cycles.append(n)
         dut._log.info("(M,K,N)=%s: %d cycles measured, %d predicted, utilization %.3f",
                       job.shape, n, job.predicted, job.utilization)
-    macs = sum(m * k * nn for m, k, nn in (j.shape for j in jobs))
-    result = {"vectors": checked, "mismatches": mismatches + sum(
-        r["cycles"] != r["predicted"] for r in results), "cycles": cycles,
-        "predicted_cycles": predicted, "macs": macs, "gemms": results,
-        # cycle-weighted mean of the GEMMs' utilizations = useful MACs / (cycles x peak)
-        "utilization": sum(r["utilization"] * r["predicted"] for r in results) / max(predicted, 1),
-        "sim_seconds": round(time.perf_counter() - t0, 3), "reports": reports,
-        "unit": p["unit"], "format": p["format"]}
-    out = os.environ.get("LOWBIT_RESULT", "")
-    if out:
-        Path(out).write_text(json.dumps(result, indent=1))
-    for line in reports:
-        dut._log.error(line)
-    assert not reports, f"{len(reports)} problems: {reports[0]}"
+    sim_s = time.perf_counter() - t0
+    predicted = [j.predicted for j in jobs]
+    sb = score_gemms(req, [j.shape for j in jobs], [j.expected for j in jobs],
+                     [j.nan for j in jobs], got, cycles, predicted)
+    gemms = [{"shape": list(j.shape), "cycles": c, "predicted": j.predicted,
+              "utilization": round(j.utilization, 4)} for j, c in zip(jobs, cycles, strict=True)]
+    # cycle-weighted mean of the GEMMs' utilizations = useful MACs / (cycles x peak)
+    util = sum(j.utilization * j.predicted for j in jobs) / max(sum(predicted), 1)
+    write_result(dut, sb, cycles=sum(cycles), predicted_cycles=sum(predicted),
+                 utilization=util, gemms=gemms, sim_seconds=round(sim_s, 3))

@@ -1,75 +1,89 @@
-"""What every cocotb test module of lowbit shares: read the run's parameters, stream, score.
+"""What every cocotb test module of lowbit shares: read the run request, stream, score, report.
 
-Parameters arrive in environment variables set by :func:`sim.run.simulate`:
-``LOWBIT_UNIT``, ``LOWBIT_FORMAT``, ``LOWBIT_FORMAT_B`` (optional second operand format),
-``LOWBIT_VECTORS`` (empty: the unit's default), ``LOWBIT_SEED``, ``LOWBIT_LANES``,
-``LOWBIT_LATENCY``, ``LOWBIT_PROGRESS`` (log every N vectors), ``LOWBIT_REPLAY`` (the
-command that replays the run), ``LOWBIT_JOB`` (a pickled precomputed :class:`Job`, used
-instead of building one) and ``LOWBIT_RESULT`` (where the JSON result goes).
+A run directory holds ``request.json`` (:class:`sim.protocol.RunRequest`, path in
+``$LOWBIT_REQUEST``) and, for stream units, ``job.npz`` (:mod:`verif.jobfile`: the vectors
+and golden expected bits, computed before the simulation). The testbench writes
+``result.json`` beside them: the :class:`~verif.scoreboard.Scoreboard` summary plus the
+measured cycles and timings. A GEMM engine's testbench builds its GEMMs from the request
+itself (seeded, so the same request gives the same GEMMs) and scores them through the same
+Scoreboard (:func:`score_gemms`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
-from verif.jobs import Job
-from verif.scoreboard import Scoreboard
+import numpy as np
+
+from sim.protocol import REQUEST_ENV, RunRequest, load_request
+from verif.jobfile import load_job
+from verif.scoreboard import Check, Scoreboard
 from verif.stream import StreamTestbench
 
-__all__ = ["env_params", "run_stream"]
+__all__ = ["run_dir", "run_stream", "score_gemms", "write_result"]
 
 
-def env_params() -> dict[str, object]:
-    """The run parameters from the environment (see the module docstring)."""
-    vectors = os.environ.get("LOWBIT_VECTORS", "")
-    fmt_b = os.environ.get("LOWBIT_FORMAT_B", "")
-    return {
-        "unit": os.environ.get("LOWBIT_UNIT", ""),
-        "format": os.environ.get("LOWBIT_FORMAT", ""),
-        "format_b": fmt_b or None,
-        "vectors": int(vectors) if vectors else None,
-        "seed": int(os.environ.get("LOWBIT_SEED", "1")),
-        "lanes": int(os.environ.get("LOWBIT_LANES", "0")),
-    }
+def run_dir() -> Path:
+    """The running testbench's run directory (where its request file lies)."""
+    return Path(os.environ[REQUEST_ENV]).parent
 
 
-async def run_stream(dut: object, make_job: Callable[[dict[str, object]], Job]) -> None:
-    """Build the job (or load ``LOWBIT_JOB``), stream it through ``dut``, score, write JSON.
-
-    Fails the cocotb test (AssertionError) when anything mismatched.
-    """
-    params = env_params()
-    t0 = time.perf_counter()
-    job_path = os.environ.get("LOWBIT_JOB", "")
-    if job_path:
-        with open(job_path, "rb") as fh:
-            job = pickle.load(fh)
-    else:
-        job = make_job(params)
-    golden_s = time.perf_counter() - t0
-    tb = StreamTestbench(dut, job.inputs, list(job.checks),
-                         latency=int(os.environ.get("LOWBIT_LATENCY", "0")),
-                         progress_every=int(os.environ.get("LOWBIT_PROGRESS", "0")))
-    samples = await tb.run()
-    sb = Scoreboard(job.inputs, job.checks, seed=int(params["seed"]),
-                    replay=os.environ.get("LOWBIT_REPLAY", "(no replay command)"))
-    for port, got in samples.items():
-        sb.compare(port, got)
+def write_result(dut: object, sb: Scoreboard, **figures: object) -> dict[str, object]:
+    """Write ``result.json`` (the scoreboard's summary + ``figures``), log, and fail the
+    cocotb test (AssertionError) when anything mismatched."""
     result = sb.summary()
-    result.update({"cycles": tb.cycles, "sim_seconds": round(tb.sim_seconds, 3),
-                   "golden_seconds": round(golden_s, 3), "unit": params["unit"],
-                   "format": params["format"]})
-    out = os.environ.get("LOWBIT_RESULT", "")
-    if out:
-        Path(out).write_text(json.dumps(result, indent=1))
+    result.update(figures)
+    (run_dir() / "result.json").write_text(json.dumps(result, indent=1))
     for line in result["reports"]:
         dut._log.error(line)
-    dut._log.info("%d vectors, %d mismatches, %d cycles in %.2f s (%.0f cycles/s)",
-                  sb.vectors, sb.mismatches, tb.cycles, tb.sim_seconds,
-                  tb.cycles / max(tb.sim_seconds, 1e-9))
+    dut._log.info("%d vectors, %d mismatches, %s cycles", sb.vectors, sb.mismatches,
+                  figures.get("cycles"))
     assert sb.mismatches == 0, f"{sb.mismatches} mismatches in {sb.vectors} vectors"
+    return result
+
+
+async def run_stream(dut: object) -> None:
+    """Stream ``job.npz`` through ``dut``, score every output, write ``result.json``."""
+    req = load_request()
+    job = load_job(run_dir() / "job.npz")
+    tb = StreamTestbench(dut, job.inputs, list(job.checks), latency=job.latency,
+                         progress_every=req.progress)
+    samples = await tb.run()
+    sb = Scoreboard(job.inputs, job.checks, seed=req.seed, replay=req.replay_command())
+    for port, got in samples.items():
+        sb.compare(port, got)
+    write_result(dut, sb, cycles=tb.cycles, sim_seconds=round(tb.sim_seconds, 3))
+
+
+def score_gemms(req: RunRequest, shapes: Sequence[tuple[int, int, int]],
+                expected: Sequence[np.ndarray], nan: Sequence[np.ndarray],
+                got: Sequence[np.ndarray], cycles: Sequence[int],
+                predicted: Sequence[int]) -> Scoreboard:
+    """Score GEMM results: every C element (port ``c``, reported with its GEMM index, row
+    and column; NaN a class where golden is NaN) and every GEMM's cycle count against the
+    cycle model (port ``cycles``, reported with M, K, N)."""
+    gi, rows, cols = [], [], []
+    for g, e in enumerate(expected):
+        r, c = np.indices(e.shape)
+        gi.append(np.full(e.size, g))
+        rows.append(r.ravel())
+        cols.append(c.ravel())
+    cat = np.concatenate
+    idx = {"gemm": cat(gi).tolist(), "row": cat(rows).tolist(), "col": cat(cols).tolist()}
+    c_check = Check(bits=cat([np.asarray(e, np.uint64).ravel() for e in expected]),
+                    nan_class=cat([np.asarray(m, bool).ravel() for m in nan]))
+    shape_in = {"M": [s[0] for s in shapes], "K": [s[1] for s in shapes],
+                "N": [s[2] for s in shapes]}
+    checks = {"c": c_check, "cycles": Check.integers(predicted, inputs=shape_in)}
+    sb = Scoreboard(idx, checks, seed=req.seed, replay=req.replay_command())
+    sb.compare("c", cat([np.asarray(x, np.uint64).ravel() for x in got]).tolist())
+    sb.compare("cycles", list(cycles))
+    return sb
+
+
+def elapsed(t0: float) -> float:
+    return round(time.perf_counter() - t0, 3)

@@ -12,7 +12,8 @@ NVFP4 (tensor scale)        :class:`hw.block.nvfp4_dot.Nvfp4Dot`  one block + bl
                                                         result is scaled by ``ta * tb``
 ==========================  ==========================  =====================================
 
-Posits have no MAC unit in ``hw/`` yet and raise ``ValueError``.
+Posits go through :class:`hw.fp.mac.ScalarMac`, which wraps the quire MAC
+(:class:`hw.posit.mac.PositMac`).
 
 The accumulation semantics are those of ``golden.gemm`` for one output element
 (``docs/numerics.md``, "Dot products and GEMM"): steps accumulate in input order, fp32 RNE
