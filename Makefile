@@ -44,4 +44,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf sim_build results .pytest_cache .ruff_cache
+	rm -rf sim_build results lowbit-results .pytest_cache .ruff_cache

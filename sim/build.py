@@ -12,7 +12,14 @@ Cache safety:
 - A build runs in a private temporary directory and is renamed into place only after it
   succeeded, with the ``complete.json`` marker written (atomically) before the rename. A
   killed build leaves at most a ``.tmp-*`` directory, which the next builder of that key
-  deletes; an entry without the marker is never used.
+  deletes.
+- An entry is used only when it is complete: the marker parses as JSON naming this key
+  and toplevel, and the simulator executable and Verilog source are present. Anything else
+  (no marker, a garbled marker, a missing binary, a file where the directory should be) is
+  deleted and rebuilt, never an error.
+
+Where the cache lives: :func:`sim.paths.cache_root` (``$LOWBIT_CACHE``, else
+``sim_build/`` in a source checkout, else the user cache folder).
 
 Compile time: cocotb's Verilator runner passes ``--public-flat-rw``, which makes every
 signal of the design VPI-visible and the Amaranth netlists compile several times slower.
@@ -35,7 +42,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.toolchain import MAX_BUILD_JOBS, apply_verilator_env, tool_versions, verilator_env
+from sim.paths import cache_root
+from sim.toolchain import MAX_BUILD_JOBS, tool_versions, verilator_env, verilator_environ
 
 __all__ = ["BuildResult", "LintError", "build", "cache_root", "lint", "to_verilog"]
 
@@ -43,7 +51,6 @@ WAIVERS = Path(__file__).with_name("lint_waivers.vlt")
 _FST_LZ4 = Path(__file__).with_name("fst_lz4")
 _MARKER = "complete.json"
 _RECIPE = 2  # bump when the build recipe (commands, make variables) changes
-_REPO = Path(__file__).resolve().parent.parent
 
 
 class LintError(RuntimeError):
@@ -69,10 +76,28 @@ class BuildResult:
     waves: bool
 
 
-def cache_root() -> Path:
-    """``$LOWBIT_CACHE`` if set, else ``sim_build/`` in the repository."""
-    env = os.environ.get("LOWBIT_CACHE")
-    return Path(env).resolve() if env else _REPO / "sim_build"
+def _entry_ok(entry: Path, key: str, toplevel: str) -> bool:
+    """True when ``entry`` is a finished build: its marker parses and names this key and
+    toplevel, and the simulator executable (``<entry>/<toplevel>``, cocotb's Verilator
+    runner builds it with ``-o <toplevel>``) and the Verilog source are there."""
+    try:
+        marker = json.loads((entry / _MARKER).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(marker, dict) or marker.get("key") != key:
+        return False
+    if marker.get("toplevel") != toplevel:
+        return False
+    exe = entry / toplevel
+    return exe.is_file() and os.access(exe, os.X_OK) and (entry / f"{toplevel}.v").is_file()
+
+
+def _remove(path: Path) -> None:
+    """Delete a file, symlink or directory tree, whatever ``path`` is (no error if gone)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def to_verilog(component: object, name: str) -> str:
@@ -184,13 +209,13 @@ def build(component: object, toplevel: str, *, waves: bool = False, public_all: 
     key = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:20]
     final = base / f"{toplevel}-{key}"
     with _locked(base / f"{toplevel}-{key}.lock"):
-        if (final / _MARKER).is_file():
+        if _entry_ok(final, key, toplevel):
             return BuildResult(final, toplevel, final / f"{toplevel}.v", key, True,
                                time.perf_counter() - t0, waves)
         for stale in base.glob(f".tmp-{toplevel}-{key}-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        if final.exists():  # an entry without its marker: never trusted
-            shutil.rmtree(final)
+        if final.exists() or final.is_symlink():  # incomplete or corrupt: never trusted
+            _remove(final)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{toplevel}-{key}-", dir=base))
         src = tmp / f"{toplevel}.v"
         src.write_text(text)
@@ -199,12 +224,12 @@ def build(component: object, toplevel: str, *, waves: bool = False, public_all: 
         if not public_all:
             (tmp / "public.vlt").write_text(public)
             sources.insert(0, str(tmp / "public.vlt"))
-        apply_verilator_env()
         runner = _make_runner(public_all=public_all)
         log_file = None if log else tmp / "build.log"
         try:
-            runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=tmp,
-                         build_args=args, waves=waves, log_file=log_file)
+            with verilator_environ():
+                runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=tmp,
+                             build_args=args, waves=waves, log_file=log_file)
         except RuntimeError as exc:
             tail = log_file.read_text()[-3000:] if log_file and log_file.exists() else ""
             raise RuntimeError(f"Verilator build of {toplevel} failed ({exc}):\n{tail}") from exc
