@@ -25,6 +25,7 @@ from amaranth.back import verilog
 from amaranth.hdl import UnusedElaboratable
 from amaranth.lib.wiring import Flow
 from amaranth.sim import Simulator
+from oracles import fp32_rne
 
 import golden
 from golden.formats import FormatSpec, element_format_names, get_format
@@ -41,24 +42,6 @@ F32_CORNERS = [0x00000000, 0x80000000, 0x00000001, 0x80000001, 0x007FFFFF, 0x807
 
 
 # ----- oracle ---------------------------------------------------------------------------------
-
-def fp32_rne(x: Fraction, zero_sign: int = 0) -> int:
-    """fp32 bits of RNE(x) (subnormals kept, overflow to Inf); x == 0 gives a zero of zero_sign."""
-    if x == 0:
-        return zero_sign << 31
-    sign = 1 << 31 if x < 0 else 0
-    a = abs(x)
-    e = a.numerator.bit_length() - a.denominator.bit_length()
-    if Fraction(2) ** e > a:
-        e -= 1
-    e = max(e, -126)
-    q = a / Fraction(2) ** (e - 23)
-    n = q.numerator // q.denominator
-    r = q - n
-    if r > Fraction(1, 2) or (r == Fraction(1, 2) and n % 2 == 1):
-        n += 1
-    return sign | min(((e + 126) << 23) + n, INF)
-
 
 def f32_value(bits: int) -> Fraction | float:
     """Exact value of fp32 bits (a float for Inf/NaN)."""

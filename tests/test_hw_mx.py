@@ -19,6 +19,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 from amaranth.sim import Simulator
+from oracles import fp32_rne
 
 from golden.formats import FormatSpec, get_format
 from hw.block.mx_dot import MxDot
@@ -42,25 +43,6 @@ def element_value(fmt: FormatSpec, code: int) -> Fraction | float:
         return Fraction(1 if code else -1)
     v = code - (1 << fmt.bits) if code >> (fmt.bits - 1) else code
     return Fraction(v) * Fraction(2) ** fmt.scale_exp
-
-
-def fp32_rne(x: Fraction) -> int:
-    """fp32 bits of RNE(x): subnormals kept, overflow to Inf, zero gives +0."""
-    if x == 0:
-        return 0
-    sign = 0x80000000 if x < 0 else 0
-    a = abs(x)
-    e = a.numerator.bit_length() - a.denominator.bit_length()
-    if Fraction(2) ** e > a:
-        e -= 1
-    e = max(e, -126)
-    q = a / Fraction(2) ** (e - 23)
-    n = q.numerator // q.denominator
-    r = q - n
-    if r > Fraction(1, 2) or (r == Fraction(1, 2) and n % 2 == 1):
-        n += 1
-    bits = ((e + 126) << 23) + n
-    return sign | min(bits, 0x7F800000)
 
 
 def block_d(fa: FormatSpec, fb: FormatSpec, a: list[int], b: list[int], sa: int, sb: int

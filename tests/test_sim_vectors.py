@@ -11,6 +11,7 @@ from fractions import Fraction
 import ml_dtypes
 import numpy as np
 import pytest
+from oracles import fp32_rne
 
 from golden.formats import get_format
 from verif import vectors as vec
@@ -39,30 +40,6 @@ def _value(spec, code: int) -> Fraction | float:
         v = _ml_value(spec.name, code)
         return v if not np.isfinite(v) else Fraction(v)
     return _int_value(spec, code)
-
-
-def rne_fp32(x: Fraction) -> int:
-    """Round an exact rational once to fp32 (RNE, subnormals, overflow to Inf); bit pattern."""
-    if x == 0:
-        return 0
-    sign = 0x80000000 if x < 0 else 0
-    m = abs(x)
-    e = m.numerator.bit_length() - m.denominator.bit_length()
-    if Fraction(2) ** e > m:
-        e -= 1
-    e = max(e, -126)                    # subnormals share the exponent of the smallest normal
-    q = m / Fraction(2) ** (e - 23)     # significand in units of the last place
-    n = q.numerator // q.denominator
-    rem = q - n
-    if rem > Fraction(1, 2) or (rem == Fraction(1, 2) and n % 2 == 1):
-        n += 1
-    if n == 1 << 24:
-        n, e = 1 << 23, e + 1
-    if e > 127:
-        return sign | 0x7F800000
-    if n < (1 << 23):                   # subnormal
-        return sign | n
-    return sign | ((e + 127) << 23) | (n - (1 << 23))
 
 
 def _f32(bits: int) -> Fraction | float:
@@ -130,7 +107,7 @@ def test_mac_expected_matches_exact(fmt: str, fmt_b: str | None) -> None:
                 acc = float(acc) + float(va) * float(vb)
                 want = None if np.isnan(acc) else (0x7F800000 if acc > 0 else 0xFF800000)
             else:  # exact sum, one rounding; acc starts at +0 so a zero sum is +0
-                want = rne_fp32(acc + va * vb)
+                want = fp32_rne(acc + va * vb)
                 acc = _f32(want) if (want & 0x7F800000) != 0x7F800000 else float(_f32(want))
             got = int(chk.bits[k])
             msg = (f"seed {seed} vector {k}: a=0x{a:x} b=0x{b:x} expected "
@@ -182,7 +159,7 @@ def test_dot_expected_matches_exact(fmt: str, lanes: int) -> None:
                 assert got == (0x7F800000 if f > 0 else 0xFF800000), msg
             continue
         exact = sum(x * y for x, y in zip(va, vb, strict=True)) * s_a * s_b
-        assert got == rne_fp32(exact), msg + f" expected 0x{rne_fp32(exact):08x}"
+        assert got == fp32_rne(exact), msg + f" expected 0x{fp32_rne(exact):08x}"
 
 
 def test_fp32_expected_matches_exact() -> None:
@@ -204,7 +181,7 @@ def test_fp32_expected_matches_exact() -> None:
                     assert got == int(np.array([r], np.float32).view(np.uint32)[0]), msg
                 continue
             exact = Fraction(fa) + Fraction(fb) if op == "add" else Fraction(fa) * Fraction(fb)
-            want = rne_fp32(exact)
+            want = fp32_rne(exact)
             if exact == 0:  # IEEE signed-zero rules
                 neg = (np.signbit(fa) and np.signbit(fb)) if op == "add" else (
                     np.signbit(fa) != np.signbit(fb))
