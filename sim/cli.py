@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="replay the run described by a request file (request.json)")
     s.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: "
                    "$LOWBIT_RESULTS, results/ in a checkout, else ./lowbit-results)")
-    s.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    s.add_argument("--json", action="store_true", help="print the result as JSON on stdout "
+                   "(the simulator's log goes to sim.log in the run directory)")
     u = sub.add_parser("units", help="list the hardware units and the formats each takes")
     g = u.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="machine-readable")
@@ -169,7 +170,7 @@ def _request(args: argparse.Namespace) -> RunRequest:
 def _sim(args: argparse.Namespace) -> int:
     from sim.run import run
 
-    res = run(_request(args), out=args.out)
+    res = run(_request(args), out=args.out, quiet=args.json)
     if args.json:
         print(json.dumps(res.to_dict(), indent=1))
         return 0 if res.passed else 1

@@ -32,10 +32,11 @@ __all__ = ["UsageError", "run", "simulate"]
 _PKG_PARENT = Path(__file__).resolve().parent.parent
 
 
-def simulate(built: BuildResult, test_module: str, run_dir: Path, *, waves: bool = False
-             ) -> tuple[dict[str, object], Path, Path | None]:
+def simulate(built: BuildResult, test_module: str, run_dir: Path, *, waves: bool = False,
+             quiet: bool = False) -> tuple[dict[str, object], Path, Path | None]:
     """Run cocotb ``test_module`` on a built design in ``run_dir`` (holding request.json).
 
+    ``quiet``: the simulator's log goes to ``run_dir/sim.log`` instead of the terminal.
     Returns (the testbench's ``result.json`` as a dict, the JUnit XML path, the FST path or
     None). Raises ``RuntimeError`` if the simulation wrote no result (a crash).
     """
@@ -58,7 +59,7 @@ def simulate(built: BuildResult, test_module: str, run_dir: Path, *, waves: bool
         runner.test(test_module=test_module, hdl_toplevel=built.toplevel,
                     build_dir=built.build_dir, test_dir=run_dir, results_xml=str(junit),
                     extra_env={REQUEST_ENV: str(run_dir / "request.json")}, waves=waves,
-                    hdl_toplevel_lang="verilog",
+                    hdl_toplevel_lang="verilog", log_file=run_dir / "sim.log" if quiet else None,
                     test_args=["--trace-file", str(fst)] if fst else [])
     finally:
         if added:
@@ -71,13 +72,14 @@ def simulate(built: BuildResult, test_module: str, run_dir: Path, *, waves: bool
     return json.loads(result_json.read_text()), junit, fst
 
 
-def run(req: RunRequest, *, out: Path | None = None) -> RunResult:
+def run(req: RunRequest, *, out: Path | None = None, quiet: bool = False) -> RunResult:
     """Simulate ``req`` and score every output against golden.
 
     ``req.unit`` empty: the format's first unit. The run directory is
     ``<out or results_root()>/<resolved request key>``; it is emptied first, so it holds
     this run's files only. Raises :class:`UsageError` (one line naming what is allowed) for
-    a request the registry rejects.
+    a request the registry rejects. ``quiet``: the simulator's log goes to the run
+    directory's ``sim.log``, not the terminal (for ``--json`` output).
     """
     unit, req = resolve(req)
     try:
@@ -89,7 +91,7 @@ def run(req: RunRequest, *, out: Path | None = None) -> RunResult:
         shutil.rmtree(rdir)
     request_file = req.save(rdir / "request.json")
     golden_s = 0.0
-    latency = unit.latency(req) or 0
+    latency = 0 if unit.engine else int(component.latency)
     if unit.job is not None:
         from verif.jobfile import save_job
 
@@ -99,7 +101,7 @@ def run(req: RunRequest, *, out: Path | None = None) -> RunResult:
         save_job(job, rdir / "job.npz")
         golden_s = time.perf_counter() - t0
     built = build(component, unit.toplevel(req), waves=req.waves)
-    res, junit, fst = simulate(built, unit.testbench, rdir, waves=req.waves)
+    res, junit, fst = simulate(built, unit.testbench, rdir, waves=req.waves, quiet=quiet)
     return RunResult(
         request=req, vectors=int(res["vectors"]), mismatches=int(res["mismatches"]),
         cycles=int(res["cycles"]), latency=latency,

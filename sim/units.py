@@ -114,7 +114,11 @@ class Unit:
 
     def latency(self, req: RunRequest) -> int | None:
         """Cycles from ``i_valid`` to ``o_valid`` (stream units); None for GEMM engines."""
-        return None if self.engine else int(self.component(req).latency)
+        if self.engine:
+            return None
+        comp = self.component(req)
+        comp._MustUse__silence = True  # built to read its latency, never elaborated
+        return int(comp.latency)
 
 
 _UNITS: dict[str, Unit] = {}
