@@ -6,8 +6,8 @@
   through a ``.pth`` line, so nothing is downloaded and this venv's editable mapping of
   lowbit is not active) runs ``lowbit sim`` from an empty folder outside the repository:
   it passes, its build cache goes to the user cache folder (and serves a second run from
-  another folder), its results under each folder, and nothing in the install location
-  changes.
+  another folder; an entry with a garbled marker is rebuilt), its results under each
+  folder, and nothing in the install location changes.
 - :mod:`sim.paths` rules and the cache-entry check of :mod:`sim.build`.
 """
 
@@ -150,17 +150,16 @@ def test_installed_readonly_copy_runs_sim_from_empty_folder(wheel: Path, tmp_pat
            if k not in ("LOWBIT_CACHE", "LOWBIT_RESULTS", "PYTHONPATH", "PYTHONHOME",
                         "VIRTUAL_ENV", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER")}
     env.update(HOME=str(home), XDG_CACHE_HOME=str(xdg))
-    work1, work2 = tmp_path / "work1", tmp_path / "work2"
-    work1.mkdir()
-    work2.mkdir()
+    work1, work2, work3 = tmp_path / "work1", tmp_path / "work2", tmp_path / "work3"
+    for work in (work1, work2, work3):
+        work.mkdir()
     assert REPO not in work1.parents
 
     where = _run([str(vpy), "-c", "import json, sim, sim.build, sim.paths, sim.run, verif; "
                   "print(json.dumps([m.__file__ for m in (sim, sim.build, sim.paths, sim.run, "
-                  "verif)] + [str(sim.paths.cache_root()), str(sim.paths.results_root()), "
-                  "'sim.paths' in open(sim.run.__file__).read()]))"],
+                  "verif)] + [str(sim.paths.cache_root()), str(sim.paths.results_root())]))"],
                  cwd=work1, env=env)
-    *files, cache_dir, res_dir, run_uses_paths = json.loads(where.stdout)
+    *files, cache_dir, res_dir = json.loads(where.stdout)
     assert all(Path(f).is_relative_to(site) for f in files), files
     assert Path(cache_dir) == xdg / "lowbit"
     assert Path(res_dir) == work1 / RESULTS_DIRNAME
@@ -171,35 +170,38 @@ def test_installed_readonly_copy_runs_sim_from_empty_folder(wheel: Path, tmp_pat
         sim_cmd = [str(lowbit), "sim", "--format", "int4", "--vectors", "300", "--seed", "1"]
         first = _run(sim_cmd, cwd=work1, env=env)
         assert "PASS" in first.stdout
-        (entry,) = [p for p in (xdg / "lowbit").glob("mac_int4-*") if p.is_dir()]
-        assert (entry / _MARKER).is_file()
-        assert (entry / "mac_int4").is_file()
+        (entry,) = [p for p in (xdg / "lowbit").iterdir()
+                    if p.is_dir() and not p.name.startswith(".")]
+        exe = entry / json.loads((entry / _MARKER).read_text())["toplevel"]
+        assert exe.is_file()
         assert not (home / ".cache" / "lowbit").exists()
 
         # from another folder: the same user cache entry serves it (no rebuild)
-        built = (entry / "mac_int4").stat().st_mtime_ns
+        built = exe.stat().st_mtime_ns
         second = _run(sim_cmd, cwd=work2, env=env)
         assert "PASS" in second.stdout
-        assert (entry / "mac_int4").stat().st_mtime_ns == built
+        assert exe.stat().st_mtime_ns == built
+
+        # a corrupt entry (garbage marker) is rebuilt, never a traceback
+        (entry / _MARKER).write_text("\x00garbage{")
+        (entry / "stale.txt").write_text("from the corrupt entry")
+        third = _run(sim_cmd, cwd=work3, env=env)
+        assert "PASS" in third.stdout
+        assert "Traceback" not in third.stderr
+        assert json.loads((entry / _MARKER).read_text())["toplevel"] == exe.name
+        assert exe.stat().st_mtime_ns != built  # rebuilt
+        assert not (entry / "stale.txt").exists()  # the corrupt entry was deleted first
         after = _snapshot(venv)
     finally:
         subprocess.run(["chmod", "-R", "u+w", str(venv)], check=True)
 
     changed = _changed(before, after)
-    if not run_uses_paths:
-        # sim/run.py keeps its own results_root (<package parent>/results): everything else
-        # already stays out of the install location
-        rel_results = str((site / "results").relative_to(venv))
-        assert [c for c in changed if c != rel_results and not c.startswith(rel_results + "/")
-                and c != str(site.relative_to(venv))] == []
-        pytest.xfail("sim/run.py does not take results_root from sim.paths yet: its results "
-                     "went to site-packages/results instead of ./lowbit-results")
     assert changed == [], f"the run changed the install location: {changed[:20]}"
-    for work in (work1, work2):
-        runs = list((work / RESULTS_DIRNAME).iterdir())
-        assert runs, f"no results under {work}"
-        assert any((r / "result.json").is_file() for r in runs)
-        assert any((r / "results.xml").is_file() for r in runs)
+    for work in (work1, work2, work3):
+        outputs = [p for p in (work / RESULTS_DIRNAME).rglob("*") if p.is_file()]
+        assert any(p.suffix == ".xml" for p in outputs), f"no JUnit XML under {work}"
+        assert any(p.suffix == ".json" for p in outputs), f"no result JSON under {work}"
+        assert {p.name for p in work.iterdir()} == {RESULTS_DIRNAME}
 
 
 # ----- sim.paths rules ----------------------------------------------------------------------
@@ -316,11 +318,5 @@ def test_corrupt_cache_entry_is_rebuilt(tmp_path: Path) -> None:
     assert again.build_dir == first.build_dir
     assert exe.is_file()
 
-    # marker with garbage text (the binary is there): rebuilt as well
-    (first.build_dir / _MARKER).write_text("\x00garbage{")
-    (first.build_dir / "stale.txt").write_text("from the corrupt entry")
-    third = build(Inc(), "inc_corrupt", root=tmp_path)
-    assert not third.cached
-    assert json.loads((third.build_dir / _MARKER).read_text())["key"] == third.key
-    assert not (third.build_dir / "stale.txt").exists()  # the old entry was deleted
+    # an entry with garbage in its marker is rebuilt too: see the installed-copy test
     assert build(Inc(), "inc_corrupt", root=tmp_path).cached
