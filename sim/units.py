@@ -24,8 +24,17 @@ from typing import Any
 from golden.formats import FormatSpec, format_names, get_format
 from sim.protocol import RunRequest
 
-__all__ = ["Case", "Unit", "UsageError", "get_unit", "register", "resolve", "units",
-           "units_for"]
+__all__ = [
+    "Case",
+    "Unit",
+    "UsageError",
+    "get_unit",
+    "register",
+    "resolve",
+    "units",
+    "units_for",
+    "unregister",
+]
 
 
 class UsageError(ValueError):
@@ -34,11 +43,9 @@ class UsageError(ValueError):
 
 @dataclass(frozen=True)
 class Case:
-    """One registry-declared run of a unit: ``make test`` (``quick``) or ``make regress``.
-
-    ``mutation`` set: the run must report mismatches (the testbench can fail).
-    ``exhaustive``: ``vectors`` must equal the size of the unit's input space for it.
-    """
+    """One registry-declared run of a unit: ``make test`` runs the ``quick`` ones,
+    ``make regress`` all of them. With ``mutation`` set the run must report mismatches
+    (proof that the testbench can fail); otherwise it must match golden everywhere."""
 
     format: str
     format_b: str | None = None
@@ -125,7 +132,9 @@ _UNITS: dict[str, Unit] = {}
 
 
 def register(unit: Unit, *, replace: bool = False) -> Unit:
-    """Add ``unit`` to the registry (``replace=True`` to redefine a name, e.g. in tests)."""
+    """Add ``unit`` to the registry (``replace=True`` to redefine a name, e.g. in tests);
+    lowbit's own units always come first."""
+    _load_builtin()
     if not re.fullmatch(r"[a-z][a-z0-9_]*", unit.name):
         raise ValueError(f"unit name must be lower-case letters, digits and _, not "
                          f"{unit.name!r}")
@@ -136,6 +145,7 @@ def register(unit: Unit, *, replace: bool = False) -> Unit:
 
 
 def unregister(name: str) -> None:
+    """Remove unit ``name`` from the registry (no error if it is not there)."""
     _UNITS.pop(name, None)
 
 
@@ -199,10 +209,9 @@ def resolve(req: RunRequest) -> tuple[Unit, RunRequest]:
     lanes = unit.lanes(spec)
     if lanes is None:
         if req.lanes is not None:
+            with_lanes = [u.name for u in units() if u.lanes(spec)] or ["block formats' units"]
             raise UsageError(f"unit {unit.name} has no lanes for {req.format}; lanes apply "
-                             f"to: {', '.join(u.name for u in units() if u.lanes(spec))}"
-                             if any(u.lanes(spec) for u in units()) else
-                             f"unit {unit.name} has no lanes for {req.format}")
+                             f"to: {', '.join(with_lanes)}")
     else:
         lo, hi, default = lanes
         if req.lanes is None:
