@@ -113,6 +113,19 @@ def test_scoreboard_nan_class_and_report() -> None:
         assert part in line, line
 
 
+def test_scoreboard_digest_names_the_outputs() -> None:
+    chk = Check.integers([1, 2, 3])
+
+    def digest(got: list[int], port: str = "x") -> str:
+        sb = Scoreboard(inputs={"a": [0, 0, 0]}, checks={port: chk}, seed=1, replay="r")
+        sb.compare(port, got)
+        return sb.summary()["outputs_sha256"]
+
+    assert digest([1, 2, 3]) == digest([1, 2, 3])
+    assert len({digest([1, 2, 3]), digest([1, 2, 4]), digest([1, 2]), digest([1, 2, 3], "y"),
+                digest([3, 2, 1])}) == 5
+
+
 def test_scoreboard_counts_missing_outputs() -> None:
     chk = Check(bits=np.array([1, 2, 3], np.uint64), nan_class=np.zeros(3, bool),
                 exp_bits=0, man_bits=0)
