@@ -5,6 +5,6 @@ import sys
 
 from sim.cli import main
 
-_COMMANDS = (["sim"], ["units"], ["-h"], ["--help"])
+_COMMANDS = (["sim"], ["synth"], ["units"], ["-h"], ["--help"])
 args = sys.argv[1:]
 sys.exit(main(args if args[:1] in _COMMANDS else ["sim", *args]))

@@ -5,6 +5,8 @@
   [--array RxC] [--mutation M] [--waves] [--json]``: simulate one unit against golden;
   ``lowbit sim --request run.json`` replays a run exactly from its request file.
 - ``lowbit units [--json | --markdown]``: the unit x format table of the registry.
+- ``lowbit synth --format F [--unit U] [--json]`` / ``lowbit synth --all``: cells,
+  flip-flops, transistors and logic depth of a unit from Yosys + ABC (:mod:`models.synth`).
 
 Exit status: 0 when every output matched golden, 1 on any mismatch, 2 for bad input (one
 line naming what was wrong and what is allowed). Also ``python -m sim ...``.
@@ -62,6 +64,15 @@ def _parser() -> argparse.ArgumentParser:
                    "$LOWBIT_RESULTS, results/ in a checkout, else ./lowbit-results)")
     s.add_argument("--json", action="store_true", help="print the result as JSON on stdout "
                    "(the simulator's log goes to sim.log in the run directory)")
+    y = sub.add_parser("synth", help="synthesize a unit with Yosys + ABC: area and depth")
+    y.add_argument("--format", help="format name (or --all)")
+    y.add_argument("--unit", help="unit name (default: the format's first unit)")
+    y.add_argument("--format-b", help="second operand format of a mixed pair")
+    y.add_argument("--lanes", type=int, help="lanes of a block unit (default: the block size)")
+    y.add_argument("--array", type=_array, help="rows x columns of a GEMM engine, e.g. 2x2")
+    y.add_argument("--all", action="store_true",
+                   help="every PE format: the scalar MAC and block dot unit of each format")
+    y.add_argument("--json", action="store_true", help="machine-readable, on stdout")
     u = sub.add_parser("units", help="list the hardware units and the formats each takes")
     g = u.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="machine-readable")
@@ -124,6 +135,52 @@ def _print_units(args: argparse.Namespace) -> int:
                 print(f"{'':<16}mutations: {', '.join(r['mutations'])}")
             if r["cycle_model"]:
                 print(f"{'':<16}cycle model: {r['cycle_model']}")
+    return 0
+
+
+# ----- lowbit synth ---------------------------------------------------------------------------
+
+def _pe_units() -> list[tuple[str, str]]:
+    """(unit, format) of every processing element: each format's ``mac`` or ``dot`` unit."""
+    from sim.units import get_unit
+
+    return [(name, f) for name in ("mac", "dot") for f in get_unit(name).formats()]
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from models.synth import SynthError, unit_synth
+
+    if args.all == (args.format is not None):
+        raise UsageError("lowbit synth needs either --format F or --all")
+    if args.all and any(getattr(args, k) for k in ("unit", "format_b", "lanes", "array")):
+        raise UsageError("--all synthesizes every PE at its defaults; give no --unit, "
+                         "--format-b, --lanes or --array with it")
+    jobs = _pe_units() if args.all else [(args.unit or "", args.format)]
+    rows = []
+    for i, (unit, fmt) in enumerate(jobs, 1):
+        if args.all:
+            print(f"[{i}/{len(jobs)}] {unit} {fmt}", file=sys.stderr, flush=True)
+        try:
+            r = unit_synth(unit, fmt, args.format_b, lanes=args.lanes, array=args.array)
+        except SynthError as exc:
+            print(f"lowbit: {str(exc).splitlines()[0]}", file=sys.stderr)
+            return 1
+        rows.append({"format": fmt, **r.to_dict()})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    head = ("unit", "format", "cells", "flip-flops", "transistors", "NAND2 eq.", "depth",
+            "seconds")
+    table = [(r["unit"], r["format"], str(r["cells"]),
+              str(r["flip_flop_bits"]), str(r["transistors"]), f"{r['nand2_eq']:.0f}",
+              str(r["depth_gates"]), f"{r['seconds']:.1f}" + (" (cached)" if r["cached"]
+                                                             else ""))
+             for r in rows]
+    widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(head)]
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
+    for t in table:
+        print("  ".join(c.ljust(w) for c, w in zip(t, widths, strict=True)))
+    print(f"source: {rows[0]['source']}; depth in gate levels (ltp -noff)")
     return 0
 
 
@@ -196,7 +253,7 @@ def _sim(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _print_units(args) if args.command == "units" else _sim(args)
+        return {"units": _print_units, "synth": _synth, "sim": _sim}[args.command](args)
     except UsageError as exc:
         print(f"lowbit: {exc}", file=sys.stderr)
         return 2
