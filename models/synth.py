@@ -48,13 +48,14 @@ __all__ = ["SCRIPT", "SCRIPT_TEXT", "SynthError", "SynthResult", "synthesize", "
 SCRIPT = ("synth -flatten -top {top}", "delete t:$scopeinfo", "async2sync",
           "dfflegalize -cell $_DFF_P_ 01",
           "abc -g cmos2", "opt_clean",
-          "tee -q -o {stat} stat -json -tech cmos", "tee -q -o {ltp} ltp -noff")
-"""The Yosys commands, in order ({top}, {stat}, {ltp} filled in per run)."""
+          "tee -q -o {stat} stat -json -tech cmos", "tee -q -o {ltp} ltp -noff",
+          "write_verilog -noattr {netlist}")
+"""The Yosys commands, in order ({top}, {stat}, {ltp}, {netlist} filled in per run)."""
 SCRIPT_TEXT = ("synth -flatten; delete t:$scopeinfo; async2sync; dfflegalize -cell $_DFF_P_ 01; "
                "abc -g cmos2; opt_clean; stat -tech cmos; ltp -noff")
 """The script as a figure's ``source`` names it."""
 
-_RECIPE = 1  # bump when the way results are derived changes
+_RECIPE = 2  # bump when the way results are derived changes
 
 
 class SynthError(RuntimeError):
@@ -77,6 +78,9 @@ class SynthResult:
     source: str = ""
     unit: str = ""
     """The registry unit synthesized (:func:`unit_synth`), or empty."""
+    netlist: str = ""
+    """Path of the mapped gate-level netlist (Verilog of ``assign`` statements and
+    flip-flops, same ports as the RTL), in the cache."""
 
     @property
     def cells(self) -> int:
@@ -140,16 +144,18 @@ def synthesize(component: object, toplevel: str, *, root: Path | None = None) ->
     with _locked(base / f"{toplevel}-{key}.lock"):
         try:
             d = json.loads(out.read_text())
-            return SynthResult(**{**d, "cached": True,
-                                  "seconds": round(time.perf_counter() - t0, 3)})
-        except (OSError, ValueError, TypeError):
-            pass  # no entry, or a corrupt one: synthesize again
+            if Path(d["netlist"]).is_file():
+                return SynthResult(**{**d, "cached": True,
+                                      "seconds": round(time.perf_counter() - t0, 3)})
+        except (OSError, ValueError, TypeError, KeyError):
+            pass  # no entry, or a corrupt or incomplete one: synthesize again
         with tempfile.TemporaryDirectory(prefix=f".synth-{toplevel}-", dir=base) as tmp:
             work = Path(tmp)
             src = work / f"{toplevel}.v"
             src.write_text(text)
             stat, ltp = work / "stat.json", work / "ltp.txt"
-            cmds = [c.format(top=toplevel, stat=stat, ltp=ltp) for c in SCRIPT]
+            netlist = base / f"{toplevel}-{key}.v"
+            cmds = [c.format(top=toplevel, stat=stat, ltp=ltp, netlist=netlist) for c in SCRIPT]
             log = base / f"{toplevel}-{key}.log"
             with open(log, "w") as fh:
                 proc = subprocess.run([sys.executable, "-c", _WORKER, str(src), *cmds],
@@ -164,7 +170,8 @@ def synthesize(component: object, toplevel: str, *, root: Path | None = None) ->
         res = SynthResult(toplevel=toplevel, cells_by_type=cells, flip_flop_bits=ffs,
                           transistors=transistors, depth_gates=depth, key=key, tools=tools,
                           seconds=round(time.perf_counter() - t0, 3),
-                          source=f"Yosys 0.70 (pyosys {tools['pyosys']}): {SCRIPT_TEXT}")
+                          source=f"Yosys 0.70 (pyosys {tools['pyosys']}): {SCRIPT_TEXT}",
+                          netlist=str(netlist))
         part = out.with_suffix(".part")
         part.write_text(json.dumps(asdict(res), indent=1))
         os.replace(part, out)

@@ -182,16 +182,19 @@ def _locked(path: Path) -> Iterator[None]:
 
 def build(component: object, toplevel: str, *, waves: bool = False, public_all: bool = False,
           extra_args: Sequence[str] = (), root: Path | None = None,
-          log: bool = False) -> BuildResult:
+          log: bool = False, verilog: str | None = None) -> BuildResult:
     """Generate, lint and build ``component`` for cocotb + Verilator, reusing the cache.
 
-    ``waves`` builds with FST tracing; ``public_all`` restores cocotb's default
+    ``verilog``: build this Verilog text (module ``toplevel``, e.g. a synthesized gate-level
+    netlist) instead of converting ``component``; it is not linted (lint is for lowbit's
+    generated RTL: a synthesis tool's netlist keeps undriven debug bits). ``waves`` builds
+    with FST tracing; ``public_all`` restores cocotb's default
     ``--public-flat-rw`` (every signal visible; slow, for measuring); ``extra_args`` go to
     Verilator. Returns a :class:`BuildResult`; raises :class:`LintError` when the generated
     Verilog has unwaived lint warnings and ``RuntimeError`` when the compile fails.
     """
     t0 = time.perf_counter()
-    text = to_verilog(component, toplevel)
+    text = to_verilog(component, toplevel) if verilog is None else verilog
     ports = _port_names(text, toplevel)
     public = _public_vlt(toplevel, ports)
     base = root or cache_root()
@@ -219,7 +222,8 @@ def build(component: object, toplevel: str, *, waves: bool = False, public_all: 
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{toplevel}-{key}-", dir=base))
         src = tmp / f"{toplevel}.v"
         src.write_text(text)
-        lint(src, toplevel)
+        if verilog is None:
+            lint(src, toplevel)
         sources = [str(WAIVERS), str(src)]
         if not public_all:
             (tmp / "public.vlt").write_text(public)

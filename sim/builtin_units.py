@@ -163,7 +163,11 @@ register(Unit(
         *[Case("fp8_e4m3", mutation=m) for m in
           ("truncate", "drop_sticky", "no_jam", "cancel_sign", "ignore_first")],
         Case("int8", mutation="ignore_first"), Case("posit8", mutation="truncate"),
-        Case("posit8", mutation="ignore_first"), Case("posit4_es1", mutation="regime"))))
+        Case("posit8", mutation="ignore_first"), Case("posit4_es1", mutation="regime"),
+        # gate level: the synthesized netlist scored against golden (synthesis kept the
+        # function), every code pair of each MAC format
+        Case("int4", level="gate", quick=True),
+        *[Case(f, level="gate") for f in _EXHAUSTIVE_MACS if f != "int4"])))
 
 
 # ----- block dot units (MX, NVFP4) ------------------------------------------------------------

@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--array", type=_array, help="rows x columns of a GEMM engine, e.g. 4x4")
     s.add_argument("--mutation", help="build a deliberately broken variant (mutation tests)")
     s.add_argument("--waves", action="store_true", help="write an FST waveform")
+    s.add_argument("--level", choices=("rtl", "gate"), help="simulate the RTL (default) or "
+                   "its gate-level netlist from synthesis")
     s.add_argument("--progress", type=int, default=10000, metavar="N",
                    help="log a progress line every N vectors (0: off)")
     s.add_argument("--request", type=Path, metavar="FILE",
@@ -199,7 +201,8 @@ def format_table(results: list[RunResult]) -> str:
     return "\n".join(out)
 
 
-_RUN_FLAGS = ("format", "unit", "format_b", "seed", "vectors", "lanes", "array", "mutation")
+_RUN_FLAGS = ("format", "unit", "format_b", "seed", "vectors", "lanes", "array", "mutation",
+              "level")
 
 
 def _request(args: argparse.Namespace) -> RunRequest:
@@ -221,7 +224,8 @@ def _request(args: argparse.Namespace) -> RunRequest:
     seed = secrets.randbelow(1 << 31) if args.seed is None else args.seed
     return RunRequest(unit=args.unit or "", format=args.format, format_b=args.format_b,
                       seed=seed, vectors=args.vectors, lanes=args.lanes, array=args.array,
-                      mutation=args.mutation, waves=args.waves, progress=args.progress)
+                      mutation=args.mutation, waves=args.waves, level=args.level or "rtl",
+                      progress=args.progress)
 
 
 def _sim(args: argparse.Namespace) -> int:

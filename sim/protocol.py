@@ -29,13 +29,15 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REQUEST_ENV", "RunRequest", "RunResult", "load_request"]
+__all__ = ["LEVELS", "REQUEST_ENV", "RunRequest", "RunResult", "load_request"]
 
 REQUEST_ENV = "LOWBIT_REQUEST"
 """The one environment variable of a run: the path of its ``request.json``."""
 
 _KEY_FIELDS = ("unit", "format", "format_b", "seed", "vectors", "lanes", "array", "mutation",
-               "waves")
+               "waves", "level")
+LEVELS = ("rtl", "gate")
+"""What is simulated: the generated RTL, or its gate-level netlist from synthesis."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,10 @@ class RunRequest:
     ``vectors`` - vector count, None for the unit's default; ``lanes`` - lanes of a block
     unit, None for its default; ``array`` - ``(rows, cols)`` of a GEMM engine, None for its
     default; ``mutation`` - a deliberately broken variant (mutation tests) or None;
-    ``waves`` - write an FST waveform; ``progress`` - log every N vectors (0: never; not
-    part of the key: it changes no result).
+    ``waves`` - write an FST waveform; ``level`` - ``"rtl"`` (the generated Verilog) or
+    ``"gate"`` (its netlist from :mod:`models.synth`, scored against golden the same way);
+    ``progress`` - log every N vectors (0: never; not part of the key: it changes no
+    result).
     """
 
     unit: str
@@ -60,6 +64,7 @@ class RunRequest:
     array: tuple[int, int] | None = None
     mutation: str | None = None
     waves: bool = False
+    level: str = "rtl"
     progress: int = 0
 
     def __post_init__(self) -> None:
@@ -86,6 +91,9 @@ class RunRequest:
         if unknown:
             raise ValueError(f"unknown run request field(s) {', '.join(unknown)}; "
                              f"fields: {', '.join(sorted(names))}")
+        if d.get("level", "rtl") not in LEVELS:
+            raise ValueError(f"run request field 'level' must be one of {', '.join(LEVELS)}, "
+                             f"not {d.get('level')!r}")
         for req in ("unit", "format"):
             if not isinstance(d.get(req), str):
                 raise ValueError(f"run request field {req!r} must be a string, "
@@ -140,6 +148,8 @@ class RunRequest:
             parts += ["--array", "{}x{}".format(*self.array)]
         if self.waves:
             parts.append("--waves")
+        if self.level != "rtl":
+            parts += ["--level", self.level]
         return shlex.join(parts)
 
     def with_(self, **changes: Any) -> RunRequest:

@@ -3,7 +3,8 @@
 :func:`run` is what ``lowbit sim`` calls: it resolves the request against the unit registry
 (:mod:`sim.units`: the unit, its defaults, one-line errors), writes the request file into
 the run directory ``<results>/<request key>/``, precomputes the vectors and golden results
-of a stream unit into ``job.npz``, builds the design (cached, :mod:`sim.build`), runs the
+of a stream unit into ``job.npz``, builds the design (cached, :mod:`sim.build`; with
+``level="gate"`` its synthesized netlist, :mod:`models.synth`), runs the
 unit's cocotb module, and returns the :class:`~sim.protocol.RunResult` the testbench wrote.
 :func:`simulate` is the step underneath: one built design, one cocotb module, one run
 directory.
@@ -100,7 +101,13 @@ def run(req: RunRequest, *, out: Path | None = None, quiet: bool = False) -> Run
         job.latency = latency
         save_job(job, rdir / "job.npz")
         golden_s = time.perf_counter() - t0
-    built = build(component, unit.toplevel(req), waves=req.waves)
+    toplevel = unit.toplevel(req)
+    netlist = None
+    if req.level == "gate":
+        from models.synth import synthesize
+
+        netlist = Path(synthesize(component, toplevel).netlist).read_text()
+    built = build(component, toplevel, waves=req.waves, verilog=netlist)
     res, junit, fst = simulate(built, unit.testbench, rdir, waves=req.waves, quiet=quiet)
     return RunResult(
         request=req, vectors=int(res["vectors"]), mismatches=int(res["mismatches"]),

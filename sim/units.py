@@ -45,7 +45,8 @@ class UsageError(ValueError):
 class Case:
     """One registry-declared run of a unit: ``make test`` runs the ``quick`` ones,
     ``make regress`` all of them. With ``mutation`` set the run must report mismatches
-    (proof that the testbench can fail); otherwise it must match golden everywhere."""
+    (proof that the testbench can fail); otherwise it must match golden everywhere.
+    ``level="gate"`` simulates the synthesized netlist instead of the RTL."""
 
     format: str
     format_b: str | None = None
@@ -53,15 +54,18 @@ class Case:
     lanes: int | None = None
     mutation: str | None = None
     quick: bool = False
+    level: str = "rtl"
 
     def request(self, unit: str, seed: int) -> RunRequest:
         return RunRequest(unit=unit, format=self.format, format_b=self.format_b, seed=seed,
-                          vectors=self.vectors, lanes=self.lanes, mutation=self.mutation)
+                          vectors=self.vectors, lanes=self.lanes, mutation=self.mutation,
+                          level=self.level)
 
     @property
     def id(self) -> str:
         parts = [self.format, self.format_b, self.lanes and f"l{self.lanes}",
-                 self.vectors and f"v{self.vectors}", self.mutation and f"m-{self.mutation}"]
+                 self.vectors and f"v{self.vectors}", self.mutation and f"m-{self.mutation}",
+                 self.level != "rtl" and self.level]
         return "-".join(str(p) for p in parts if p)
 
 

@@ -319,13 +319,14 @@ def test_request_json_round_trip_and_stable_key() -> None:
     assert req.key().startswith("dot-mxfp4_x_mxfp8_e4m3-")
     assert req.with_(progress=500).key() == req.key()  # progress changes no result
     for change in ({"seed": 4}, {"vectors": 11}, {"lanes": 8}, {"mutation": None},
-                   {"waves": True}, {"array": (2, 2)}, {"format_b": None}):
+                   {"waves": True}, {"array": (2, 2)}, {"format_b": None}, {"level": "gate"}):
         assert req.with_(**change).key() != req.key(), change
 
 
 @pytest.mark.parametrize("text", ['{"unit": "mac"}', '{"unit": "mac", "format": "int8", '
                                   '"speed": 3}', "[1, 2]", "not json",
-                                  '{"unit": "mac", "format": "int8", "seed": "x"}'])
+                                  '{"unit": "mac", "format": "int8", "seed": "x"}',
+                                  '{"unit": "mac", "format": "int8", "level": "spice"}'])
 def test_bad_request_is_one_line_error(text: str) -> None:
     with pytest.raises(ValueError) as exc:
         RunRequest.from_json(text)
