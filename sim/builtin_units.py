@@ -210,7 +210,8 @@ register(Unit(
         Case("mxfp4", vectors=300, lanes=4, mutation="scale_bias", quick=True),
         *[Case("mxfp8_e4m3", vectors=3000, mutation=m) for m in ("drop_sticky", "truncate")],
         *[Case("nvfp4", vectors=3000, mutation=m) for m in
-          ("truncate", "drop_sticky", "scale_bias")])))
+          ("truncate", "drop_sticky", "scale_bias")],
+        *[Case(f, vectors=1000, level="gate") for f in _BLOCKS])))
 
 
 # ----- posit codec and rounding ---------------------------------------------------------------
