@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,7 +82,3 @@ def score_gemms(req: RunRequest, shapes: Sequence[tuple[int, int, int]],
     sb.compare("c", cat([np.asarray(x, np.uint64).ravel() for x in got]).tolist())
     sb.compare("cycles", list(cycles))
     return sb
-
-
-def elapsed(t0: float) -> float:
-    return round(time.perf_counter() - t0, 3)
