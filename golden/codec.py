@@ -1,10 +1,11 @@
 """Element codec: real numbers <-> codes of one element format (floats, integers, posits).
 
 A *code* is the raw bit pattern of one element, stored unsigned in ``spec.code_dtype``
-(uint8 / uint16 / uint32); integers are two's complement patterns. :func:`decode` returns
-exact values in ``spec.value_dtype`` (float32, or float64 where a format's values do not
-all fit float32). The semantics are those of ``docs/numerics.md`` ("Codes and values",
-"Encoding"): round to nearest, ties to even, applied once to the exact input value.
+(uint8 / uint16 / uint32 / uint64); integers are two's complement patterns. :func:`decode`
+returns exact values in ``spec.value_dtype`` (float32, or float64 where a format's values do
+not all fit float32; int64 for ``int{n}`` formats beyond float64's integers, n >= 54).
+The semantics are those of ``docs/numerics.md`` ("Codes and values", "Encoding"): round to
+nearest, ties to even, applied once to the exact input value.
 
 Float formats are rounded exactly with integer arithmetic on the input's bit pattern, or
 for narrow targets with one lookup in a rounding table (:mod:`golden._floatcodec`).
@@ -75,6 +76,9 @@ def encode(x: object, fmt: FormatLike, rounding: Rounding = "rne", saturate: boo
                              f"not {type(rng).__name__}")
     if not isinstance(saturate, bool | np.bool_):
         raise TypeError(f"saturate must be a bool, not {saturate!r}")
+    raw = np.asarray(x)
+    if spec.kind == "int" and spec.scale_exp == 0 and raw.dtype.kind in "iu":
+        return _encode_int_exact(raw, spec, saturate)  # integers need no rounding
     v = _as_real(x)
     shape = v.shape
     return _encode_flat(v.reshape(-1), spec, rounding, saturate, rng).reshape(shape)
@@ -149,6 +153,8 @@ def decode(codes: object, fmt: FormatLike) -> np.ndarray:
         return np.asarray(posit_decode(arr, spec)).astype(spec.value_dtype)
     if spec.bits <= 16:
         return np.asarray(_decode_table(spec)[arr])
+    if spec.value_dtype.kind == "i":  # int{n} wider than float64's 53 bits: int64 values
+        return _twos(arr.astype(np.uint64), spec.bits)
     if (spec.kind, spec.exp_bits, spec.man_bits, spec.bias) == ("float", 8, 23, 127):
         return np.asarray(arr.astype(np.uint32).view(np.float32))  # IEEE binary32 itself
     return np.asarray(_decode_fields(arr.astype(np.uint64), spec).astype(spec.value_dtype))
@@ -253,8 +259,10 @@ def _check_codes(codes: object, spec: FormatSpec) -> np.ndarray:
 
 # ----- decoding -----------------------------------------------------------------------------
 def _twos(codes: np.ndarray, bits: int) -> np.ndarray:
-    """Signed value of ``bits``-wide two's complement codes (int64)."""
-    return np.where(codes >= (1 << (bits - 1)), codes - (1 << bits), codes)
+    """Signed value of ``bits``-wide two's complement codes (int64), ``bits <= 64``: the
+    code's top bit is moved to bit 63 and shifted back arithmetically (sign extension)."""
+    sh = np.int64(64 - bits)
+    return (np.asarray(codes).astype(np.int64) << sh) >> sh
 
 
 @lru_cache(maxsize=64)
@@ -314,10 +322,35 @@ def _encode_int(x: np.ndarray, spec: FormatSpec, saturate: bool) -> np.ndarray:
                              f"for {spec.name} with saturate=False: integer range is "
                              f"{spec.int_min}..{spec.int_max} (times 2^{spec.scale_exp})")
     width = 8 * spec.code_dtype.itemsize
+    if spec.bits > 53:  # int_max is not a float64: values that round to 2^(bits-1) saturate
+        ints = np.where(r >= 2.0 ** (spec.bits - 1), 0, r).astype(np.int64)
+        ints[r >= 2.0 ** (spec.bits - 1)] = spec.int_max
+        return (ints.astype(np.uint64) & np.uint64((1 << spec.bits) - 1)).astype(spec.code_dtype)
     codes = r.astype(np.dtype(f"int{width}")).view(spec.code_dtype)
     if spec.bits < width:
         codes &= spec.code_dtype.type((1 << spec.bits) - 1)
     return codes
+
+
+def _encode_int_exact(x: np.ndarray, spec: FormatSpec, saturate: bool) -> np.ndarray:
+    """Codes of integer-valued ``x`` (any NumPy integer dtype) in an unscaled integer
+    format, without a detour through float64 (exact for every width up to 64 bits):
+    clipped to ``[int_min, int_max]`` when ``saturate``, else ``ValueError`` out of range."""
+    if x.dtype == np.uint64:
+        big = x > np.uint64(spec.int_max)
+        v = np.where(big, np.uint64(spec.int_max), x).astype(np.int64)
+    else:
+        v = x.astype(np.int64)
+        big = np.zeros(v.shape, bool)
+    low = v < spec.int_min
+    high = big | (v > spec.int_max)
+    if not saturate and (low | high).any():
+        bad = x[low | high].ravel()[0]
+        raise ValueError(f"value {int(bad)} out of range for {spec.name} with saturate=False: "
+                         f"integer range is {spec.int_min}..{spec.int_max}")
+    v = np.clip(v, spec.int_min, spec.int_max)
+    mask = np.uint64((1 << spec.bits) - 1)
+    return (v.astype(np.uint64) & mask).astype(spec.code_dtype)
 
 
 def _clip(v: np.ndarray, spec: FormatSpec) -> np.ndarray:

@@ -45,6 +45,7 @@ __all__ = [
     "element_format_names",
     "format_names",
     "get_format",
+    "int_format",
     "posit",
 ]
 
@@ -174,16 +175,18 @@ class FormatSpec:
 
     @property
     def code_dtype(self) -> np.dtype:
-        """Unsigned NumPy dtype of one code: uint8 (<= 8 bits), uint16 (<= 16), uint32 (<= 32)."""
-        for width, dtype in ((8, np.uint8), (16, np.uint16), (32, np.uint32)):
+        """Unsigned NumPy dtype of one code: uint8 (<= 8 bits), uint16 (<= 16), uint32 (<= 32),
+        uint64 (<= 64: the wide ``int{n}`` formats)."""
+        for width, dtype in ((8, np.uint8), (16, np.uint16), (32, np.uint32), (64, np.uint64)):
             if self.bits <= width:
                 return np.dtype(dtype)
-        raise ValueError(f"format {self.name!r} has {self.bits} bits; codes hold at most 32")
+        raise ValueError(f"format {self.name!r} has {self.bits} bits; codes hold at most 64")
 
     @property
     def value_dtype(self) -> np.dtype:
         """dtype of decoded values: float32 when every value of the format is exactly a
-        float32 (precision <= 24 bits, exponents within fp32's range), else float64."""
+        float32 (precision <= 24 bits, exponents within fp32's range), else float64; int64
+        for the ``int{n}`` formats of n >= 54 bits (beyond float64's exact integers)."""
         spec = self.element if self.kind == "block" else self
         if spec is None:
             raise ValueError(f"block format {self.name!r} has no element format")
@@ -193,6 +196,8 @@ class FormatSpec:
             mag = max(-spec.int_min, spec.int_max)
             prec, top = mag.bit_length(), spec.emax
             low = spec.scale_exp
+            if prec > 53 and spec.scale_exp == 0:  # int{n} beyond float64's integers
+                return np.dtype(np.int64)
         else:  # posit: at most n - 2 - es significand bits, exponents +-(n - 2) * 2**es
             prec = max(spec.bits - 2 - spec.es, 1)
             top = spec.emax
@@ -308,6 +313,22 @@ _ML_DTYPES = {
 }
 
 _POSIT_NAME = re.compile(r"posit(\d+)(?:_es(\d+))?")
+_INT_NAME = re.compile(r"int([1-9]\d*)")
+INT_BITS = (2, 64)
+"""Widths ``n`` of the ``int{n}`` names :func:`get_format` builds on demand."""
+
+
+def int_format(n: int) -> FormatSpec:
+    """The two's complement ``int{n}`` format (``-2**(n-1) .. 2**(n-1) - 1``), 2 <= n <= 64.
+
+    Equal to the registered int2/int4/int8 specs for those widths; other widths (int16,
+    int32, ...) are built on demand and are not in :func:`format_names`.
+    """
+    lo, hi = INT_BITS
+    if not isinstance(n, int) or isinstance(n, bool) or not lo <= n <= hi:
+        raise ValueError(f"integer width n must be an integer in {lo}..{hi}, not {n!r}")
+    return _int(f"int{n}", n, -(1 << (n - 1)), (1 << (n - 1)) - 1,
+                description=f"two's complement int{n}")
 
 FormatLike = str | FormatSpec
 """Anything a public API accepts as a format: a registered name or a spec."""
@@ -330,8 +351,9 @@ def get_format(fmt: str | FormatSpec) -> FormatSpec:
     """Return the :class:`FormatSpec` for a name (or pass a spec through).
 
     Posits of any size are accepted as ``posit{n}`` (es = 2) or ``posit{n}_es{es}``
-    with 2 <= n <= 32 and 0 <= es <= 4. An unknown name raises ``ValueError`` that
-    lists the valid names.
+    with 2 <= n <= 32 and 0 <= es <= 4, two's complement integers of any width as
+    ``int{n}`` with 2 <= n <= 64 (:func:`int_format`). An unknown name raises
+    ``ValueError`` that lists the valid names.
     """
     if isinstance(fmt, FormatSpec):
         return fmt
@@ -343,7 +365,10 @@ def get_format(fmt: str | FormatSpec) -> FormatSpec:
     m = _POSIT_NAME.fullmatch(fmt)
     if m:
         return posit(int(m.group(1)), int(m.group(2)) if m.group(2) is not None else 2)
+    m = _INT_NAME.fullmatch(fmt)
+    if m:
+        return int_format(int(m.group(1)))
     raise ValueError(
         f"unknown format {fmt!r}; valid formats: {', '.join(format_names())}, "
-        "and posit{n}_es{es} for 2 <= n <= 32, 0 <= es <= 4"
+        "posit{n}_es{es} for 2 <= n <= 32, 0 <= es <= 4, and int{n} for 2 <= n <= 64"
     )

@@ -49,13 +49,14 @@ SCRIPT = ("synth -flatten -top {top}", "delete t:$scopeinfo", "async2sync",
           "dfflegalize -cell $_DFF_P_ 01",
           "abc -g cmos2", "opt_clean",
           "tee -q -o {stat} stat -json -tech cmos", "tee -q -o {ltp} ltp -noff",
-          "write_verilog -noattr {netlist}")
+          "rename -enumerate -pattern lbw% w:*", "write_verilog -noattr {netlist}",
+          "write_json {cells}")
 """The Yosys commands, in order ({top}, {stat}, {ltp}, {netlist} filled in per run)."""
 SCRIPT_TEXT = ("synth -flatten; delete t:$scopeinfo; async2sync; dfflegalize -cell $_DFF_P_ 01; "
                "abc -g cmos2; opt_clean; stat -tech cmos; ltp -noff")
 """The script as a figure's ``source`` names it."""
 
-_RECIPE = 2  # bump when the way results are derived changes
+_RECIPE = 3  # bump when the way results are derived changes
 
 
 class SynthError(RuntimeError):
@@ -81,6 +82,9 @@ class SynthResult:
     netlist: str = ""
     """Path of the mapped gate-level netlist (Verilog of ``assign`` statements and
     flip-flops, same ports as the RTL), in the cache."""
+    drivers: str = ""
+    """Path of the JSON map cell type -> names of the nets its cells drive (for toggle
+    counts: :mod:`models.activity`), in the cache."""
 
     @property
     def cells(self) -> int:
@@ -124,6 +128,30 @@ def _parse(stat: dict[str, Any], ltp: str) -> tuple[dict[str, int], int, int, in
     return cells, ffs, int(est), depth
 
 
+def _drivers(design: dict[str, Any], toplevel: str) -> dict[str, list[str]]:
+    """Cell type -> the names (``name`` or ``name[i]``) of the nets its cells drive, from
+    Yosys's JSON netlist: the key that maps toggle counts of nets to cell types."""
+    mod = design["modules"][toplevel]
+    names: dict[int, list[str]] = {}
+    for name, net in mod["netnames"].items():
+        bits = net["bits"]
+        for i, bit in enumerate(bits):
+            if isinstance(bit, int):
+                names.setdefault(bit, []).append(name if len(bits) == 1 else f"{name}[{i}]")
+    out: dict[str, list[str]] = {}
+    for cell in mod["cells"].values():
+        port = "Q" if "DFF" in cell["type"] else "Y"
+        for bit in cell["connections"][port]:
+            if isinstance(bit, int) and bit in names:
+                out.setdefault(cell["type"], []).append(min(names[bit], key=_name_rank))
+    return out
+
+
+def _name_rank(name: str) -> tuple[int, str]:
+    # prefer the design's own names over the enumerated ones, for readable reports
+    return (name.startswith("lbw"), name)
+
+
 def synthesize(component: object, toplevel: str, *, root: Path | None = None) -> SynthResult:
     """Synthesize ``component`` (an Amaranth component) as Verilog module ``toplevel``.
 
@@ -144,7 +172,7 @@ def synthesize(component: object, toplevel: str, *, root: Path | None = None) ->
     with _locked(base / f"{toplevel}-{key}.lock"):
         try:
             d = json.loads(out.read_text())
-            if Path(d["netlist"]).is_file():
+            if Path(d["netlist"]).is_file() and Path(d["drivers"]).is_file():
                 return SynthResult(**{**d, "cached": True,
                                       "seconds": round(time.perf_counter() - t0, 3)})
         except (OSError, ValueError, TypeError, KeyError):
@@ -155,7 +183,9 @@ def synthesize(component: object, toplevel: str, *, root: Path | None = None) ->
             src.write_text(text)
             stat, ltp = work / "stat.json", work / "ltp.txt"
             netlist = base / f"{toplevel}-{key}.v"
-            cmds = [c.format(top=toplevel, stat=stat, ltp=ltp, netlist=netlist) for c in SCRIPT]
+            cells_json = work / "cells.json"
+            cmds = [c.format(top=toplevel, stat=stat, ltp=ltp, netlist=netlist,
+                             cells=cells_json) for c in SCRIPT]
             log = base / f"{toplevel}-{key}.log"
             with open(log, "w") as fh:
                 proc = subprocess.run([sys.executable, "-c", _WORKER, str(src), *cmds],
@@ -167,11 +197,15 @@ def synthesize(component: object, toplevel: str, *, root: Path | None = None) ->
                                  f"{proc.returncode}); log {log}:\n{tail}")
             cells, ffs, transistors, depth = _parse(json.loads(stat.read_text()),
                                                     ltp.read_text())
+            drivers = base / f"{toplevel}-{key}.drivers.json"
+            part = drivers.with_suffix(".part")
+            part.write_text(json.dumps(_drivers(json.loads(cells_json.read_text()), toplevel)))
+            os.replace(part, drivers)
         res = SynthResult(toplevel=toplevel, cells_by_type=cells, flip_flop_bits=ffs,
                           transistors=transistors, depth_gates=depth, key=key, tools=tools,
                           seconds=round(time.perf_counter() - t0, 3),
                           source=f"Yosys 0.70 (pyosys {tools['pyosys']}): {SCRIPT_TEXT}",
-                          netlist=str(netlist))
+                          netlist=str(netlist), drivers=str(drivers))
         part = out.with_suffix(".part")
         part.write_text(json.dumps(asdict(res), indent=1))
         os.replace(part, out)

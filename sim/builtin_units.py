@@ -15,8 +15,17 @@ from sim.units import Case, Unit, register
 # ----- format predicates ----------------------------------------------------------------------
 
 
-def _fp32(s: FormatSpec) -> bool:
-    return s.kind == "float" and (s.exp_bits, s.man_bits) == (8, 23)
+def _ieee_float(s: FormatSpec) -> bool:
+    """IEEE-style floats: signed, subnormals, Inf and IEEE NaNs (fp16, bf16, fp32, fp8_e5m2)."""
+    return (s.kind == "float" and s.signed and s.subnormals and s.inf and s.nan == "ieee"
+            and s.precision <= 25)
+
+
+def _int_arith(s: FormatSpec) -> bool:
+    """Full-range two's complement integers of 4..32 bits (int4, int8, int{n}): results of
+    add (n + 1 bits) and mul (2n bits) fit the scoreboard's 64-bit checks."""
+    return (s.kind == "int" and s.scale_exp == 0 and s.int_min == -(1 << (s.bits - 1))
+            and 4 <= s.bits <= 32)
 
 
 def _element(s: FormatSpec) -> bool:
@@ -64,49 +73,6 @@ def _block_lanes(s: FormatSpec) -> tuple[int, int, int] | None:
     return (1, s.block_size, s.block_size) if s.is_block else None
 
 
-# ----- fp32 add / mul -------------------------------------------------------------------------
-
-
-def _fp32_component(cls_path: str):
-    def make(req: RunRequest):
-        import importlib
-
-        mod, name = cls_path.split(":")
-        return getattr(importlib.import_module(mod), name)(**_kw(req))
-    return make
-
-
-def _fp32_job(op: str):
-    def job(req: RunRequest):
-        from verif.jobs import DEFAULT_FP32_VECTORS, fp32_job
-
-        return fp32_job(op, req.vectors or DEFAULT_FP32_VECTORS, req.seed)
-    return job
-
-
-def _fp32_mutations(op: str):
-    def mutations(spec: FormatSpec) -> tuple[str, ...]:
-        from hw.common.fp32_round import ROUND_MUTATIONS
-        from hw.fp.fp32_add import ADD_MUTATIONS
-
-        return ADD_MUTATIONS if op == "add" else ROUND_MUTATIONS
-    return mutations
-
-
-for _op, _cls, _what in (("add", "hw.fp.fp32_add:Fp32Add", "IEEE binary32 adder"),
-                         ("mul", "hw.fp.fp32_mul:Fp32Mul", "IEEE binary32 multiplier")):
-    register(Unit(
-        name=_op, family="fp", summary=f"{_what} (RNE, subnormals, NaN/Inf), latency 1",
-        takes=_fp32, component=_fp32_component(_cls), job=_fp32_job(_op),
-        vectors="4,096: corners x corners, then seeded random (near exponents, exact ties)",
-        mutations=_fp32_mutations(_op),
-        cases=(Case("fp32", vectors=20000, quick=True), Case("fp32", vectors=100000),
-               Case("fp32", vectors=4000, mutation="truncate", quick=_op == "add"),
-               *[Case("fp32", vectors=20000, mutation=m) for m in
-                 (("drop_sticky", "no_jam", "cancel_sign") if _op == "add" else
-                  ("drop_sticky",))])))
-
-
 # ----- scalar MAC (element formats and posits) ------------------------------------------------
 
 
@@ -128,10 +94,10 @@ def _mac_job(req: RunRequest):
     if get_format(req.format).kind == "posit":  # the quire's exact semantics, not fp32 FMA
         from verif.posit_jobs import posit_mac_job
 
-        return posit_mac_job(req.format, req.vectors, req.seed)
+        return posit_mac_job(req.format, req.vectors, req.seed, req.stimulus)
     from verif.jobs import mac_job
 
-    return mac_job(req.format, req.format_b, req.vectors, req.seed)
+    return mac_job(req.format, req.format_b, req.vectors, req.seed, req.stimulus)
 
 
 def _mac_mutations(s: FormatSpec) -> tuple[str, ...]:
@@ -149,7 +115,7 @@ _EXHAUSTIVE_MACS = ("fp4_e2m1", "fp6_e2m3", "fp6_e3m2", "fp8_e4m3", "fp8_e5m2", 
 register(Unit(
     name="mac", family="fp", summary="scalar multiply-accumulate: exact product, fused fp32 "
     "accumulation, exact int32 (wrap), or a posit quire; latency 2",
-    takes=_mac_takes, pairs=_mac_pairs, component=_mac_component, job=_mac_job,
+    takes=_mac_takes, pairs=_mac_pairs, component=_mac_component, job=_mac_job, stimulus=True,
     formats_note="posit{n}_es{es} for n <= 16",
     vectors="every (a, b) code pair when <= 2^20 (65,536 for 8-bit formats), else "
     "4,096 corners + random (posit16: directed and random quire chains)",
@@ -167,7 +133,8 @@ register(Unit(
         # gate level: the synthesized netlist scored against golden (synthesis kept the
         # function), every code pair of each MAC format
         Case("int4", level="gate", quick=True),
-        *[Case(f, level="gate") for f in _EXHAUSTIVE_MACS if f != "int4"])))
+        *[Case(f, level="gate") for f in _EXHAUSTIVE_MACS if f != "int4"],
+        Case("posit16", level="gate"))))
 
 
 # ----- block dot units (MX, NVFP4) ------------------------------------------------------------
@@ -187,7 +154,7 @@ def _dot_component(req: RunRequest):
 def _dot_job(req: RunRequest):
     from verif.jobs import dot_job
 
-    return dot_job(req.format, req.format_b, req.vectors, req.seed, req.lanes)
+    return dot_job(req.format, req.format_b, req.vectors, req.seed, req.lanes, req.stimulus)
 
 
 def _dot_mutations(s: FormatSpec) -> tuple[str, ...]:
@@ -201,6 +168,7 @@ register(Unit(
     name="dot", family="block", summary="block dot product: exact products and sum, scales, "
     "one RNE to fp32, fp32 accumulation (MxDot; Nvfp4Dot with tensor scales)",
     takes=lambda s: s.is_block, pairs=_block_pair, component=_dot_component, job=_dot_job,
+    stimulus=True,
     vectors="directed corner blocks + 3,000 seeded random blocks",
     mutations=_dot_mutations, lanes=_block_lanes,
     cases=(
@@ -212,6 +180,85 @@ register(Unit(
         *[Case("nvfp4", vectors=3000, mutation=m) for m in
           ("truncate", "drop_sticky", "scale_bias")],
         *[Case(f, vectors=1000, level="gate") for f in _BLOCKS])))
+
+
+# ----- scalar add / mul (registered after the MAC, which stays the default unit of int8) ----
+# Scalar add / multiply of one format: IEEE-style floats (FloatAdd / FloatMul, fp32 included)
+# and integers (IntAdd / IntMul). The component and its mutations come from one table keyed
+# by (op, spec.kind).
+
+_ARITH = {  # (op, spec.kind) -> ("module:class" of the unit, "module:name" of its mutations)
+    ("add", "float"): ("hw.fp.float_add:FloatAdd", "hw.fp.float_add:ADD_MUTATIONS"),
+    ("mul", "float"): ("hw.fp.float_mul:FloatMul", "hw.common.float_round:ROUND_MUTATIONS"),
+    ("add", "int"): ("hw.fp.int_arith:IntAdd", "hw.fp.int_arith:INT_ADD_MUTATIONS"),
+    ("mul", "int"): ("hw.fp.int_arith:IntMul", "hw.fp.int_arith:INT_MUL_MUTATIONS"),
+}
+
+
+def _load(path: str) -> object:
+    import importlib
+
+    mod, name = path.split(":")
+    return getattr(importlib.import_module(mod), name)
+
+
+def _arith_takes(s: FormatSpec) -> bool:
+    return _ieee_float(s) or _int_arith(s)
+
+
+def _arith_component(op: str):
+    def make(req: RunRequest):
+        spec = get_format(req.format)
+        return _load(_ARITH[op, spec.kind][0])(fmt=spec, **_kw(req))
+    return make
+
+
+def _arith_job(op: str):
+    def job(req: RunRequest):
+        from verif.arith_jobs import binary_job
+
+        return binary_job(op, req.format, req.vectors, req.seed,
+                          stimulus=getattr(req, "stimulus", None))
+    return job
+
+
+def _arith_mutations(op: str):
+    def mutations(spec: FormatSpec) -> tuple[str, ...]:
+        entry = _ARITH.get((op, spec.kind))
+        return _load(entry[1]) if entry else ()
+    return mutations
+
+
+_ARITH_FULL = ("fp32", "fp16", "bf16")  # 100,000 vectors each in make regress
+_ARITH_ALL_PAIRS = ("fp8_e5m2", "int8", "int4")  # every (a, b) pair
+_ARITH_WIDE_INTS = ("int16", "int32")
+_ARITH_CASES = {
+    "add": (Case("fp16", vectors=20000, quick=True),
+            Case("fp32", vectors=4000, mutation="truncate", quick=True),
+            *[Case("fp16", vectors=20000, mutation=m)
+              for m in ("drop_sticky", "no_jam", "cancel_sign")],
+            Case("int8", mutation="no_carry")),
+    "mul": (Case("bf16", vectors=20000, quick=True), Case("int8", quick=True),
+            Case("fp32", vectors=4000, mutation="truncate"),
+            Case("bf16", vectors=20000, mutation="drop_sticky"),
+            Case("int16", vectors=4000, mutation="unsigned")),
+}
+for _op, _what in (("add", "adder"), ("mul", "multiplier")):
+    _quick = {c.format for c in _ARITH_CASES[_op] if c.quick and not c.mutation}  # all pairs
+    register(Unit(
+        name=_op, family="fp",
+        summary=f"scalar {_what}: IEEE-style floats rounded once (RNE, subnormals, NaN/Inf), "
+        f"exact two's complement integers ({'n + 1' if _op == 'add' else '2n'}-bit result); "
+        "latency 1",
+        takes=_arith_takes, component=_arith_component(_op), job=_arith_job(_op),
+        stimulus=True, formats_note="int{n} for 4 <= n <= 32",
+        vectors="every (a, b) pair when <= 2^20 (65,536 for 8-bit formats), else 4,096: "
+        "corners x corners, then seeded random (near exponents, exact ties)",
+        mutations=_arith_mutations(_op),
+        cases=(*_ARITH_CASES[_op],
+               *[Case(f, vectors=100000) for f in _ARITH_FULL],
+               *[Case(f) for f in _ARITH_ALL_PAIRS if f not in _quick],
+               *[Case(f, vectors=20000) for f in _ARITH_WIDE_INTS])))
 
 
 # ----- posit codec and rounding ---------------------------------------------------------------
@@ -294,7 +341,7 @@ register(Unit(
     name="array", family="array", summary="output-stationary systolic PE array with its GEMM "
     "controller and buffers; cycles checked against the cycle model",
     takes=_array_takes, pairs=_array_pairs, component=_array_component,
-    testbench="verif.tb_array", engine="array", lanes=_block_lanes,
+    testbench="verif.tb_array", engine="array", lanes=_block_lanes, stimulus=True,
     array=lambda s: (2, 2) if s.is_block else (4, 4),
     vectors="5 GEMM shapes: one tile, M and N not multiples of the array, K = 1, "
     "K below the array, large K",
@@ -327,7 +374,7 @@ for _name, _cls, _what in (
         name=_name, family="lut", summary=f"{_what}; int8 activations",
         takes=_lut_weight, pairs=lambda w, a: a.name == "int8" or a == w,
         component=_lut_component(_cls), testbench="verif.tb_lut", engine=_name,
-        array=lambda s: (4, 4),
+        array=lambda s: (4, 4), stimulus=True,
         vectors="one 21 x 37 x 19 GEMM (not multiples of the array or of g = 4)",
         cases=(*((Case("int4", quick=True),) if _name == "lut" else ()),
                *[Case(f) for f in _LUT_WEIGHTS])))

@@ -5,8 +5,14 @@
   [--array RxC] [--mutation M] [--waves] [--json]``: simulate one unit against golden;
   ``lowbit sim --request run.json`` replays a run exactly from its request file.
 - ``lowbit units [--json | --markdown]``: the unit x format table of the registry.
-- ``lowbit synth --format F [--unit U] [--json]`` / ``lowbit synth --all``: cells,
-  flip-flops, transistors and logic depth of a unit from Yosys + ABC (:mod:`models.synth`).
+- ``lowbit sim ... --level gate [--stimulus S]``: the synthesized netlist instead of the
+  RTL; with a stimulus (:mod:`verif.stimuli`) the operands come from a data distribution.
+- ``lowbit synth --format F [--unit U] [--stimulus S] [--tech FILE] [--area-only] [--json]``
+  / ``lowbit synth --all [--plot PNG]``: cells, flip-flops, transistors, area and logic
+  depth from Yosys + ABC (:mod:`models.synth`), energy per operation from the netlist's
+  toggles (:mod:`models.cost`).
+- ``lowbit calibrate [--tech FILE] [--fit] [--json]``: the add/mul units' energies against
+  Horowitz's 45 nm table (:mod:`models.calibrate`).
 
 Exit status: 0 when every output matched golden, 1 on any mismatch, 2 for bad input (one
 line naming what was wrong and what is allowed). Also ``python -m sim ...``.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import sys
@@ -58,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--waves", action="store_true", help="write an FST waveform")
     s.add_argument("--level", choices=("rtl", "gate"), help="simulate the RTL (default) or "
                    "its gate-level netlist from synthesis")
+    s.add_argument("--stimulus", help="operands from a data distribution instead of the "
+                   "verification vectors: gaussian, laplace, uniform, sparse or zero")
     s.add_argument("--progress", type=int, default=10000, metavar="N",
                    help="log a progress line every N vectors (0: off)")
     s.add_argument("--request", type=Path, metavar="FILE",
@@ -66,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                    "$LOWBIT_RESULTS, results/ in a checkout, else ./lowbit-results)")
     s.add_argument("--json", action="store_true", help="print the result as JSON on stdout "
                    "(the simulator's log goes to sim.log in the run directory)")
-    y = sub.add_parser("synth", help="synthesize a unit with Yosys + ABC: area and depth")
+    y = sub.add_parser("synth", help="synthesize a unit with Yosys + ABC: area, depth and "
+                       "energy per operation from its gate-level toggles")
     y.add_argument("--format", help="format name (or --all)")
     y.add_argument("--unit", help="unit name (default: the format's first unit)")
     y.add_argument("--format-b", help="second operand format of a mixed pair")
@@ -74,7 +84,23 @@ def _parser() -> argparse.ArgumentParser:
     y.add_argument("--array", type=_array, help="rows x columns of a GEMM engine, e.g. 2x2")
     y.add_argument("--all", action="store_true",
                    help="every PE format: the scalar MAC and block dot unit of each format")
+    y.add_argument("--stimulus", help="data of the energy run: gaussian (default), laplace, "
+                   "uniform, sparse or zero")
+    y.add_argument("--tech", metavar="FILE", help="technology TOML file (default: the "
+                   "built-in generic45, see docs/costs.md)")
+    y.add_argument("--area-only", action="store_true", help="synthesis only: no gate-level "
+                   "energy run")
+    y.add_argument("--plot", type=Path, metavar="PNG", help="with --all: where to draw area "
+                   "and energy per MAC against bits (default: <results>/synth_all.png)")
+    y.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="with --all: units costed in parallel (default: 2)")
     y.add_argument("--json", action="store_true", help="machine-readable, on stdout")
+    c = sub.add_parser("calibrate", help="energy of lowbit's add/mul units against "
+                       "Horowitz (ISSCC 2014, 45 nm): the technology file's calibration")
+    c.add_argument("--tech", metavar="FILE", help="technology TOML file (default: generic45)")
+    c.add_argument("--fit", action="store_true", help="fit the file's toggle and clock "
+                   "energies on the two fit operations first, and print them")
+    c.add_argument("--json", action="store_true", help="machine-readable, on stdout")
     u = sub.add_parser("units", help="list the hardware units and the formats each takes")
     g = u.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="machine-readable")
@@ -142,47 +168,91 @@ def _print_units(args: argparse.Namespace) -> int:
 
 # ----- lowbit synth ---------------------------------------------------------------------------
 
-def _pe_units() -> list[tuple[str, str]]:
-    """(unit, format) of every processing element: each format's ``mac`` or ``dot`` unit."""
-    from sim.units import get_unit
-
-    return [(name, f) for name in ("mac", "dot") for f in get_unit(name).formats()]
-
-
 def _synth(args: argparse.Namespace) -> int:
-    from models.synth import SynthError, unit_synth
+    from models.cost import CostError
+    from models.cost_report import cost_rows, format_table, pe_jobs, plot_costs
+    from models.energy import load_technology
+    from models.synth import SynthError
+    from verif.stimuli import check_stimulus
 
     if args.all == (args.format is not None):
         raise UsageError("lowbit synth needs either --format F or --all")
     if args.all and any(getattr(args, k) for k in ("unit", "format_b", "lanes", "array")):
         raise UsageError("--all synthesizes every PE at its defaults; give no --unit, "
                          "--format-b, --lanes or --array with it")
-    jobs = _pe_units() if args.all else [(args.unit or "", args.format)]
-    rows = []
-    for i, (unit, fmt) in enumerate(jobs, 1):
-        if args.all:
-            print(f"[{i}/{len(jobs)}] {unit} {fmt}", file=sys.stderr, flush=True)
-        try:
-            r = unit_synth(unit, fmt, args.format_b, lanes=args.lanes, array=args.array)
-        except SynthError as exc:
-            print(f"lowbit: {str(exc).splitlines()[0]}", file=sys.stderr)
-            return 1
-        rows.append({"format": fmt, **r.to_dict()})
+    if args.plot is not None and not args.all:
+        raise UsageError("--plot draws the --all table; give it with --all")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be a positive integer, not {args.jobs}")
+    try:
+        check_stimulus(args.stimulus or "gaussian")
+        load_technology(args.tech)  # a bad file fails here, in one line, before any work
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    jobs = pe_jobs() if args.all else [(args.unit or "", args.format, args.format_b,
+                                        args.lanes, args.array)]
+    if args.stimulus is not None:  # asked for: the unit must take one (resolve says which do)
+        from sim.protocol import RunRequest
+        from sim.units import resolve
+
+        for unit, fmt, fmt_b, lanes, array in jobs:
+            resolve(RunRequest(unit=unit, format=fmt, format_b=fmt_b, lanes=lanes,
+                               array=array, stimulus=args.stimulus))
+    try:
+        rows = cost_rows(jobs, stimulus=args.stimulus or "gaussian", tech=args.tech,
+                         energy=not args.area_only, workers=args.jobs if args.all else 1,
+                         progress=args.all and not args.json)
+    except (SynthError, CostError) as exc:
+        print(f"lowbit: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    if args.all:
+        from sim.paths import results_root
+
+        png = plot_costs(rows, args.plot or results_root() / "synth_all.png")
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    head = ("unit", "format", "cells", "flip-flops", "transistors", "NAND2 eq.", "depth",
-            "seconds")
-    table = [(r["unit"], r["format"], str(r["cells"]),
-              str(r["flip_flop_bits"]), str(r["transistors"]), f"{r['nand2_eq']:.0f}",
-              str(r["depth_gates"]), f"{r['seconds']:.1f}" + (" (cached)" if r["cached"]
-                                                             else ""))
-             for r in rows]
+    print(format_table(rows))
+    if args.all:
+        print(f"plot: {png}")
+    return 0
+
+
+# ----- lowbit calibrate -----------------------------------------------------------------------
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from models.calibrate import FIT, STIMULUS, fit, validation
+    from models.cost import CostError
+    from models.energy import load_technology
+
+    try:
+        tech = load_technology(args.tech)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        if args.fit:
+            tech = fit(tech)
+        rows = validation(tech)
+    except (CostError, ValueError) as exc:
+        print(f"lowbit: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"technology": tech.to_dict(), "fit_on": list(FIT),
+                          "stimulus": STIMULUS, "rows": [r.to_dict() for r in rows]},
+                         indent=1))
+        return 0
+    print(f"technology {tech.name} ({tech.path}): toggle_fj = {tech.toggle_fj:.4f}, "
+          f"clock.flip_flop_fj_per_cycle = {tech.flip_flop_fj_per_cycle:.4f}"
+          + (" (fitted now)" if args.fit else ""))
+    print(f"fit on: {', '.join(FIT)}; stimulus {STIMULUS}; energy per operation in pJ")
+    head = ("operation", "unit", "transistors", "lowbit pJ", "Horowitz pJ", "ratio", "role")
+    table = [(r.name, f"{r.unit} {r.format}", str(r.transistors), f"{r.measured_pj:.3f}",
+              "-" if r.reference_pj is None else f"{r.reference_pj:g}",
+              "-" if r.ratio is None else f"{r.ratio:.2f}", r.role) for r in rows]
     widths = [max(len(h), *(len(t[i]) for t in table)) for i, h in enumerate(head)]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     for t in table:
-        print("  ".join(c.ljust(w) for c, w in zip(t, widths, strict=True)))
-    print(f"source: {rows[0]['source']}; depth in gate levels (ltp -noff)")
+        print("  ".join(v.ljust(w) for v, w in zip(t, widths, strict=True)))
     return 0
 
 
@@ -202,7 +272,7 @@ def format_table(results: list[RunResult]) -> str:
 
 
 _RUN_FLAGS = ("format", "unit", "format_b", "seed", "vectors", "lanes", "array", "mutation",
-              "level")
+              "level", "stimulus")
 
 
 def _request(args: argparse.Namespace) -> RunRequest:
@@ -225,7 +295,7 @@ def _request(args: argparse.Namespace) -> RunRequest:
     return RunRequest(unit=args.unit or "", format=args.format, format_b=args.format_b,
                       seed=seed, vectors=args.vectors, lanes=args.lanes, array=args.array,
                       mutation=args.mutation, waves=args.waves, level=args.level or "rtl",
-                      progress=args.progress)
+                      stimulus=args.stimulus, progress=args.progress)
 
 
 def _sim(args: argparse.Namespace) -> int:
@@ -257,7 +327,8 @@ def _sim(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"units": _print_units, "synth": _synth, "sim": _sim}[args.command](args)
+        return {"units": _print_units, "synth": _synth, "sim": _sim,
+                "calibrate": _calibrate}[args.command](args)
     except UsageError as exc:
         print(f"lowbit: {exc}", file=sys.stderr)
         return 2

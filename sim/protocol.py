@@ -35,7 +35,7 @@ REQUEST_ENV = "LOWBIT_REQUEST"
 """The one environment variable of a run: the path of its ``request.json``."""
 
 _KEY_FIELDS = ("unit", "format", "format_b", "seed", "vectors", "lanes", "array", "mutation",
-               "waves", "level")
+               "waves", "level", "stimulus")
 LEVELS = ("rtl", "gate")
 """What is simulated: the generated RTL, or its gate-level netlist from synthesis."""
 
@@ -51,6 +51,8 @@ class RunRequest:
     default; ``mutation`` - a deliberately broken variant (mutation tests) or None;
     ``waves`` - write an FST waveform; ``level`` - ``"rtl"`` (the generated Verilog) or
     ``"gate"`` (its netlist from :mod:`models.synth`, scored against golden the same way);
+    ``stimulus`` - None for the unit's verification vectors, or a data distribution
+    (:data:`verif.stimuli.STIMULI`) quantized to the format, for switching activity;
     ``progress`` - log every N vectors (0: never; not part of the key: it changes no
     result).
     """
@@ -65,6 +67,7 @@ class RunRequest:
     mutation: str | None = None
     waves: bool = False
     level: str = "rtl"
+    stimulus: str | None = None
     progress: int = 0
 
     def __post_init__(self) -> None:
@@ -94,6 +97,13 @@ class RunRequest:
         if d.get("level", "rtl") not in LEVELS:
             raise ValueError(f"run request field 'level' must be one of {', '.join(LEVELS)}, "
                              f"not {d.get('level')!r}")
+        stim = d.get("stimulus")
+        if stim is not None:
+            from verif.stimuli import STIMULI
+
+            if stim not in STIMULI:
+                raise ValueError(f"run request field 'stimulus' must be one of "
+                                 f"{', '.join(STIMULI)} or null, not {stim!r}")
         for req in ("unit", "format"):
             if not isinstance(d.get(req), str):
                 raise ValueError(f"run request field {req!r} must be a string, "
@@ -141,7 +151,8 @@ class RunRequest:
         parts = ["lowbit", "sim", "--format", self.format, "--unit", self.unit,
                  "--seed", str(self.seed)]
         for flag, v in (("--format-b", self.format_b), ("--vectors", self.vectors),
-                        ("--lanes", self.lanes), ("--mutation", self.mutation)):
+                        ("--lanes", self.lanes), ("--mutation", self.mutation),
+                        ("--stimulus", self.stimulus)):
             if v is not None:
                 parts += [flag, str(v)]
         if self.array is not None:
@@ -172,7 +183,9 @@ class RunResult:
     ``vectors`` - outputs (or output sets) checked; ``mismatches`` - outputs that differ
     from golden, plus cycle counts that differ from the cycle model; ``cycles`` - measured
     clock cycles; ``predicted_cycles`` / ``utilization`` - the cycle model's figures (GEMM
-    engines only); ``latency`` - the unit's latency in cycles (stream units);
+    engines only); ``latency`` - the unit's latency in cycles (stream units); ``ops`` - the
+    multiply-accumulates a GEMM engine's testbench reports (None for stream units: there
+    an operation is one vector, or one lane of a block);
     ``outputs_sha256`` - digest of every output sample in order (equal digests: equal
     outputs, bit for bit); ``reports`` - the first mismatches, formatted, each with the
     replay command; ``build_seconds`` / ``golden_seconds`` / ``sim_seconds`` - timings;
@@ -187,6 +200,7 @@ class RunResult:
     latency: int = 0
     predicted_cycles: int | None = None
     utilization: float | None = None
+    ops: int | None = None
     outputs_sha256: str = ""
     reports: list[str] = field(default_factory=list)
     build_seconds: float = 0.0

@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from sim.build import BuildResult, build
@@ -31,10 +32,13 @@ from sim.units import UsageError, resolve
 __all__ = ["UsageError", "run", "simulate"]
 
 _PKG_PARENT = Path(__file__).resolve().parent.parent
+COVERAGE_FILE = "coverage.dat"
+"""Toggle counts of every net of a gate-level run, in its run directory (Verilator format)."""
 
 
 def simulate(built: BuildResult, test_module: str, run_dir: Path, *, waves: bool = False,
-             quiet: bool = False) -> tuple[dict[str, object], Path, Path | None]:
+             quiet: bool = False, plusargs: Sequence[str] = ()
+             ) -> tuple[dict[str, object], Path, Path | None]:
     """Run cocotb ``test_module`` on a built design in ``run_dir`` (holding request.json).
 
     ``quiet``: the simulator's log goes to ``run_dir/sim.log`` instead of the terminal.
@@ -61,7 +65,8 @@ def simulate(built: BuildResult, test_module: str, run_dir: Path, *, waves: bool
                     build_dir=built.build_dir, test_dir=run_dir, results_xml=str(junit),
                     extra_env={REQUEST_ENV: str(run_dir / "request.json")}, waves=waves,
                     hdl_toplevel_lang="verilog", log_file=run_dir / "sim.log" if quiet else None,
-                    test_args=["--trace-file", str(fst)] if fst else [])
+                    test_args=["--trace-file", str(fst)] if fst else [],
+                    plusargs=list(plusargs))
     finally:
         if added:
             sys.path.remove(str(_PKG_PARENT))
@@ -102,17 +107,21 @@ def run(req: RunRequest, *, out: Path | None = None, quiet: bool = False) -> Run
         save_job(job, rdir / "job.npz")
         golden_s = time.perf_counter() - t0
     toplevel = unit.toplevel(req)
-    netlist = None
-    if req.level == "gate":
+    netlist, extra, plusargs = None, [], []
+    if req.level == "gate":  # toggle coverage of every net: the switching activity
         from models.synth import synthesize
 
         netlist = Path(synthesize(component, toplevel).netlist).read_text()
-    built = build(component, toplevel, waves=req.waves, verilog=netlist)
-    res, junit, fst = simulate(built, unit.testbench, rdir, waves=req.waves, quiet=quiet)
+        extra = ["--coverage-toggle"]
+        plusargs = [f"+verilator+coverage+file+{rdir / COVERAGE_FILE}"]
+    built = build(component, toplevel, waves=req.waves, verilog=netlist, extra_args=extra)
+    res, junit, fst = simulate(built, unit.testbench, rdir, waves=req.waves, quiet=quiet,
+                               plusargs=plusargs)
     return RunResult(
         request=req, vectors=int(res["vectors"]), mismatches=int(res["mismatches"]),
         cycles=int(res["cycles"]), latency=latency,
         predicted_cycles=res.get("predicted_cycles"), utilization=res.get("utilization"),
+        ops=res.get("ops"),
         outputs_sha256=str(res["outputs_sha256"]), reports=list(res["reports"]),
         build_seconds=round(built.seconds, 2), golden_seconds=round(golden_s, 3),
         sim_seconds=float(res["sim_seconds"]), cached=built.cached, run_dir=str(rdir),

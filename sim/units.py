@@ -88,6 +88,8 @@ class Unit:
     :func:`models.cycle_model.cycle_model` (GEMM engines); ``lanes(spec)`` - the allowed
     range of ``lanes`` and its default, or None when the unit has no lanes;
     ``array(spec)`` - the default ``(rows, cols)`` of a GEMM engine, or None;
+    ``stimulus`` - its job also takes a data stimulus (:mod:`verif.stimuli`: operands drawn
+    from a distribution, for switching activity and energy);
     ``cases`` - the runs ``make test`` (``quick``) and ``make regress`` (all) make.
     """
 
@@ -106,6 +108,7 @@ class Unit:
     lanes: Callable[[FormatSpec], tuple[int, int, int] | None] = lambda spec: None
     array: Callable[[FormatSpec], tuple[int, int] | None] = lambda spec: None
     cases: tuple[Case, ...] = field(default_factory=tuple)
+    stimulus: bool = False
 
     def formats(self) -> list[str]:
         """The registered format names this unit takes (posits of any (n, es) it takes are
@@ -237,6 +240,14 @@ def resolve(req: RunRequest) -> tuple[Unit, RunRequest]:
     if req.mutation is not None and req.mutation not in allowed:
         raise UsageError(f"unit {unit.name} for {req.format} has no mutation "
                          f"{req.mutation!r}; mutations: {', '.join(allowed) or 'none'}")
+    if req.stimulus is not None:
+        from verif.stimuli import STIMULI
+
+        if req.stimulus not in STIMULI:
+            raise UsageError(f"unknown stimulus {req.stimulus!r}; stimuli: {', '.join(STIMULI)}")
+        if not unit.stimulus:
+            raise UsageError(f"unit {unit.name} takes no stimulus; units with stimuli: "
+                             f"{', '.join(u.name for u in units() if u.stimulus)}")
     return unit, req
 
 

@@ -25,12 +25,29 @@ from amaranth.back import verilog
 from amaranth.hdl import UnusedElaboratable
 from amaranth.lib.wiring import Flow
 from amaranth.sim import Simulator
-from oracles import fp32_rne
+from oracles import float_binary, float_rne, fp32_rne, int_binary, quiet_nan
 
 import golden
+from golden.arith import float_add as golden_float_add
+from golden.arith import float_mul as golden_float_mul
+from golden.arith import int_add as golden_int_add
+from golden.arith import int_mul as golden_int_mul
 from golden.formats import FormatSpec, element_format_names, get_format
 from golden.fp32 import fp32_add as golden_fp32_add
-from hw import ElementDecoder, Fp32Add, Fp32Mul, Fp32Round, RawFloatAdd, ScalarMac
+from hw import (
+    ElementDecoder,
+    FloatAdd,
+    FloatMul,
+    FloatRound,
+    Fp32Add,
+    Fp32Mul,
+    Fp32Round,
+    IntAdd,
+    IntMul,
+    RawFloatAdd,
+    ScalarMac,
+)
+from verif.arith_jobs import arith_corners
 
 QNAN = 0x7FC00000
 INF = 0x7F800000
@@ -400,6 +417,162 @@ def test_fp32_mul(mutation):
     assert_bits(got, want, {"a": a, "b": b}, seed, "Fp32Mul vs NumPy float32")
 
 
+# ----- FloatRound / FloatAdd / FloatMul (fp16, bf16, fp8_e5m2), IntAdd / IntMul ----------------
+
+def float_round_oracle(v: dict[str, np.ndarray], spec: FormatSpec) -> np.ndarray:
+    """``round_oracle`` for any IEEE-style format (canonical NaN, Inf, float_rne)."""
+    inf = ((1 << spec.exp_bits) - 1) << spec.man_bits
+    tiny = spec.emin - spec.man_bits - 1   # below half the smallest subnormal
+    want = []
+    for s, mag, exp, st, nan, is_inf in zip(*(v[k].ravel() for k in ("sign", "mag", "exp",
+                                                                     "sticky", "is_nan",
+                                                                     "is_inf")), strict=True):
+        s, mag, exp = int(s), int(mag), int(exp)
+        if nan:
+            want.append(quiet_nan(spec))
+        elif is_inf:
+            want.append(inf | s << (spec.bits - 1))
+        else:
+            x = Fraction(mag) * Fraction(2) ** exp + int(st) * Fraction(2) ** (min(exp, tiny) - 2)
+            want.append(float_rne(-x if s else x, spec, zero_sign=s))
+    return np.array(want, np.uint64).reshape(v["sign"].shape)
+
+
+@pytest.mark.parametrize("name", ["fp16", "bf16", "fp8_e5m2"])
+def test_float_round_random(name):
+    """FloatRound to each format: random magnitudes around the subnormal and overflow edges,
+    exact ties, sticky bits, NaN / Inf flags."""
+    spec = get_format(name)
+    seed = 1100 + spec.bits + spec.exp_bits
+    rng = np.random.default_rng(seed)
+    n, mag_width = 1500, 2 * spec.precision + 2
+    length = rng.integers(1, mag_width + 1, n)
+    mag = rng.integers(0, 1 << 62, n, dtype=np.int64) >> (62 - length)
+    tie = rng.random(n) < 0.4
+    k = rng.integers(1, max(2, mag_width - spec.precision), n)
+    mag = np.where(tie & (length > k + 1), ((mag >> k) << k) | (1 << (k - 1)), mag)
+    top = rng.integers(spec.emin - spec.man_bits - 4, spec.emax + 3, n)
+    v = {"sign": rng.integers(0, 2, n), "mag": mag, "exp": top - np.maximum(length, 1) + 1,
+         "sticky": rng.integers(0, 2, n), "is_nan": (rng.random(n) < 0.02).astype(np.int64),
+         "is_inf": (rng.random(n) < 0.02).astype(np.int64)}
+    inputs = {key: lanes_of(a, 16) for key, a in v.items()}
+    out = run_lanes(lambda: FloatRound(fmt=spec, mag_width=mag_width, exp_width=10), inputs,
+                    clocked=False)
+    assert_bits(out["out"].ravel(), float_round_oracle(inputs, spec).ravel(),
+                {key: a.ravel() for key, a in inputs.items()}, seed, f"FloatRound {name}")
+
+
+def float_pairs(spec: FormatSpec, rng: np.random.Generator, n: int, *,
+                for_mul: bool, corners: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """``corners`` random pairs of corner codes, then ``n`` random pairs: exponents of b near
+    a's (add) or products near the subnormal / overflow edges (mul), mantissas of b close to
+    a's (cancellation, ties) 30% of the time. Widths from the spec's fields."""
+    mb, top = spec.man_bits, (1 << spec.exp_bits) - 1
+    c = arith_corners(spec).astype(np.int64)
+    ca, cb = c[rng.integers(0, len(c), corners)], c[rng.integers(0, len(c), corners)]
+    a = rng.integers(0, 1 << spec.bits, n, dtype=np.int64)
+    ea = (a >> mb) & top
+    if for_mul:
+        target = rng.integers(spec.emin - spec.precision - 2, spec.emax + 3, n)
+        eb = np.clip(target - ea + 2 * spec.bias, 0, top - 1)
+    else:
+        eb = np.where(rng.random(n) < 0.7,
+                      np.clip(ea + rng.integers(-spec.precision - 4, spec.precision + 5, n),
+                              0, top - 1), rng.integers(0, top + 1, n))
+    mant = np.where(rng.random(n) < 0.3, (a & ((1 << mb) - 1)) ^ rng.integers(0, 8, n),
+                    rng.integers(0, 1 << mb, n))
+    b = (rng.integers(0, 2, n) << (spec.bits - 1)) | (eb << mb) | mant
+    return np.concatenate([ca, a]), np.concatenate([cb, b])
+
+
+@pytest.mark.parametrize(("unit", "op"), [(FloatAdd, "add"), (FloatMul, "mul")])
+@pytest.mark.parametrize("name", ["fp16", "bf16"])
+def test_float_add_mul(unit, op, name):
+    """FloatAdd / FloatMul of fp16 and bf16 against the Fraction oracle and golden.arith."""
+    spec = get_format(name)
+    seed = 60 + spec.exp_bits + (op == "mul")
+    rng = np.random.default_rng(seed)
+    a, b = float_pairs(spec, rng, 800, for_mul=op == "mul")
+    got, _ = run_fp32_binary(lambda: unit(fmt=spec), a, b, rng)
+    want = np.array([float_binary(op, int(x), int(y), spec) for x, y in zip(a, b, strict=True)],
+                    np.uint64)
+    assert_bits(got, want, {"a": a, "b": b}, seed, f"{unit.__name__}({name}) vs oracle")
+    g = (golden_float_add if op == "add" else golden_float_mul)(a.astype(np.uint16),
+                                                                 b.astype(np.uint16), spec)
+    assert_bits(got, g, {"a": a, "b": b}, seed, f"{unit.__name__}({name}) vs golden.arith")
+
+
+@pytest.mark.parametrize(("unit", "name", "mutation", "corners"), [
+    (FloatAdd, "fp16", "cancel_sign", [0x3C00, 0xBC00]),
+    (FloatAdd, "bf16", "no_jam", [0x3F80, 0x3B81]),      # 1 + (2^-8 + 2^-15): sticky breaks a tie
+    (FloatMul, "fp16", "truncate", [0x3DFF, 0x3C01])],   # 0x3DFF^2 rounds up
+    ids=["add_fp16_cancel_sign", "add_bf16_no_jam", "mul_fp16_truncate"])
+def test_float_mutation_is_caught(unit, name, mutation, corners):
+    seed = 71
+    rng = np.random.default_rng(seed)
+    spec, op = get_format(name), "add" if unit is FloatAdd else "mul"
+    c = np.array(corners, np.int64)
+    a, b = np.repeat(c, len(c)), np.tile(c, len(c))
+    got, _ = run_fp32_binary(lambda: unit(fmt=spec, mutation=mutation), a, b, rng, lanes=1)
+    want = np.array([float_binary(op, int(x), int(y), spec) for x, y in zip(a, b, strict=True)],
+                    np.uint64)
+    assert np.count_nonzero(got != want) > 0, f"mutation {mutation!r} not detected"
+
+
+def int_pairs(spec: FormatSpec, rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """Every pair of the extremes {min, min + 1, -1, 0, 1, max - 1, max}, then random pairs."""
+    ext = np.array([spec.int_min, spec.int_min + 1, -1, 0, 1, spec.int_max - 1, spec.int_max])
+    mask = (1 << spec.bits) - 1
+    a = np.concatenate([np.repeat(ext, len(ext)), rng.integers(spec.int_min, spec.int_max + 1, n)])
+    b = np.concatenate([np.tile(ext, len(ext)), rng.integers(spec.int_min, spec.int_max + 1, n)])
+    return a & mask, b & mask
+
+
+@pytest.mark.parametrize(("unit", "op"), [(IntAdd, "add"), (IntMul, "mul")])
+@pytest.mark.parametrize("name", ["int8", "int16"])
+def test_int_add_mul(unit, op, name):
+    """IntAdd / IntMul against Python integer arithmetic: exact, full-width results."""
+    spec = get_format(name)
+    seed = 80 + spec.bits
+    rng = np.random.default_rng(seed)
+    a, b = int_pairs(spec, rng, 700)
+    got, _ = run_fp32_binary(lambda: unit(fmt=spec), a, b, rng, lanes=8)
+    want = np.array([int_binary(op, int(x), int(y), spec.bits)
+                     for x, y in zip(a, b, strict=True)], np.uint64)
+    # the extremes need every output bit: min + min (bits + 1), min * min (2 * bits)
+    assert_bits(got, want, {"a": a, "b": b}, seed, f"{unit.__name__}({name})")
+    g = (golden_int_add if op == "add" else golden_int_mul)(a.astype(spec.code_dtype),
+                                                             b.astype(spec.code_dtype), spec)
+    assert_bits(got, g, {"a": a, "b": b}, seed, f"{unit.__name__}({name}) vs golden.arith")
+
+
+@pytest.mark.parametrize(("unit", "mutation"), [(IntAdd, "no_carry"), (IntMul, "unsigned")])
+def test_int_mutation_is_caught(unit, mutation):
+    seed = 91
+    rng = np.random.default_rng(seed)
+    spec = get_format("int8")
+    a, b = int_pairs(spec, rng, 50)
+    op = "add" if unit is IntAdd else "mul"
+    got, _ = run_fp32_binary(lambda: unit(fmt=spec, mutation=mutation), a, b, rng, lanes=8)
+    want = np.array([int_binary(op, int(x), int(y), 8) for x, y in zip(a, b, strict=True)],
+                    np.uint64)
+    assert np.count_nonzero(got != want) > 0, f"mutation {mutation!r} not detected"
+
+
+def test_arith_units_bad_parameters():
+    for bad in ("fp8_e4m3", "fp4_e2m1", "int8", "posit8"):
+        rejects(lambda bad=bad: FloatAdd(fmt=bad), "IEEE-style")
+        rejects(lambda bad=bad: FloatMul(fmt=bad), "IEEE-style")
+        rejects(lambda bad=bad: FloatRound(fmt=bad, mag_width=8, exp_width=8), "IEEE-style")
+    rejects(lambda: FloatAdd(fmt="fp16", mutation="unsigned"), "mutation")
+    rejects(lambda: IntAdd(fmt="fp16"), "integer")
+    rejects(lambda: IntMul(fmt="bf16"), "integer")
+    rejects(lambda: IntMul(fmt="int8", mutation="truncate"), "mutation")
+    for fp32_unit in (Fp32Add(), Fp32Mul(), Fp32Round(mag_width=8, exp_width=8)):
+        fp32_unit._MustUse__silence = True  # built to read its format, never elaborated
+        assert fp32_unit.fmt == get_format("fp32")
+
+
 # ----- ScalarMac ------------------------------------------------------------------------------
 
 MAC_PAIRS = [("fp8_e4m3", None), ("fp8_e5m2", None), ("fp4_e2m1", None),
@@ -540,8 +713,10 @@ def test_scalar_mac_bad_parameters():
     lambda: Fp32Round(mag_width=37, exp_width=11), lambda: Fp32Add(), lambda: Fp32Mul(),
     lambda: RawFloatAdd(a_sig_width=24, a_exp_width=9, b_sig_width=8, b_exp_width=6),
     lambda: ElementDecoder(fmt="fp6_e3m2"), lambda: ScalarMac(fmt_a="fp8_e4m3"),
-    lambda: ScalarMac(fmt_a="int4", fmt_b="bin1")],
-    ids=["fp32_round", "fp32_add", "fp32_mul", "raw_float_add", "decoder", "mac_fp8", "mac_int"])
+    lambda: ScalarMac(fmt_a="int4", fmt_b="bin1"), lambda: FloatAdd(fmt="fp16"),
+    lambda: FloatMul(fmt="bf16"), lambda: IntAdd(fmt="int32"), lambda: IntMul(fmt="int32")],
+    ids=["fp32_round", "fp32_add", "fp32_mul", "raw_float_add", "decoder", "mac_fp8", "mac_int",
+         "float_add_fp16", "float_mul_bf16", "int_add_int32", "int_mul_int32"])
 def test_converts_to_verilog(make):
     unit = make()
     text = verilog.convert(unit, name="top")

@@ -76,3 +76,15 @@ def test_regress_breaks_every_declared_mutation() -> None:
             for m in declared:
                 assert (m, declared) in broken, (f"unit {u.name}: no regress case breaks "
                                                  f"{m!r} among formats like {f}")
+
+
+def test_regress_simulates_every_pe_netlist() -> None:
+    """Every PE format (each format's scalar MAC and block dot unit: what ``lowbit synth
+    --all`` costs) has a gate-level case in ``make regress``: its synthesized netlist is
+    scored against golden."""
+    from models.cost_report import pe_jobs
+
+    gate = {(u.name, c.format) for u in units() for c in u.cases
+            if c.level == "gate" and c.format_b is None and c.mutation is None}
+    missing = [f"{u} {f}" for u, f, *_ in pe_jobs() if (u, f) not in gate]
+    assert not missing, f"PEs without a gate-level regress case: {', '.join(missing)}"

@@ -72,7 +72,7 @@ def test_cache_hit_and_corrupt_entry(tmp_path: Path) -> None:
     assert again.cached and again.key == first.key
     assert again.to_dict() | {"cached": 0, "seconds": 0} == first.to_dict() | {"cached": 0,
                                                                                "seconds": 0}
-    (entry,) = (tmp_path / "synth").glob("not_reg3-*.json")
+    entry = tmp_path / "synth" / f"not_reg3-{first.key}.json"
     entry.write_text("{not json")
     redone = synthesize(NotReg(3), "not_reg3", root=tmp_path)
     assert not redone.cached and redone.transistors == first.transistors
@@ -101,6 +101,12 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     (("synth", "--format", "mxfp4", "--unit", "mac"), "dot"),
     (("synth", "--all", "--format", "int8"), "--all"),
     (("synth", "--all", "--unit", "mac"), "--all"),
+    (("synth", "--format", "int8", "--unit", "bogus"), "bogus"),
+    (("synth", "--format", "posit8", "--unit", "codec", "--stimulus", "zero"), "codec"),
+    (("synth", "--format", "int8", "--stimulus", "pink"), "stimulus"),
+    (("synth", "--format", "int8", "--tech", "missing.toml"), "missing.toml"),
+    (("synth", "--format", "int8", "--plot", "x.png"), "--plot"),
+    (("calibrate", "--tech", "missing.toml"), "missing.toml"),
 ])
 def test_cli_bad_input_one_line_exit_2(args: tuple[str, ...], word: str) -> None:
     p = _cli(*args)
@@ -109,7 +115,27 @@ def test_cli_bad_input_one_line_exit_2(args: tuple[str, ...], word: str) -> None
 
 
 def test_cli_json(tmp_path: Path) -> None:
-    p = _cli("synth", "--format", "int4", "--json")
+    p = _cli("synth", "--format", "int4", "--unit", "mac", "--json")
     assert p.returncode == 0, p.stderr
     (row,) = json.loads(p.stdout)
     assert row["unit"] == "mac" and row["format"] == "int4" and row["transistors"] > 0
+    # energy per MAC from the netlist's toggles, by part, under the default stimulus
+    assert row["stimulus"] == "gaussian" and row["ops"] == 4096
+    parts = ("datapath_pj", "registers_pj", "clock_pj", "leakage_pj")
+    assert all(row[k] > 0 for k in parts)
+    assert abs(sum(row[k] for k in parts) - row["energy_pj"]) < 1e-12
+    assert row["area_um2"] == pytest.approx(row["transistors"] / 5.0)
+    assert "matched golden at gate level" in row["source"] and "generic45" in row["source"]
+    zero = json.loads(_cli("synth", "--format", "int4", "--unit", "mac", "--json",
+                           "--stimulus", "zero").stdout)[0]
+    # all-zero operands: the datapath barely switches; clock and leakage stay the same
+    assert zero["datapath_pj"] < 0.1 * row["datapath_pj"]
+    assert zero["clock_pj"] == pytest.approx(row["clock_pj"], rel=0.01)
+
+
+def test_cli_bad_technology_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "tech.toml"
+    bad.write_text('name = "x"\n[toggle_weight]\nNOT = 1\n')
+    p = _cli("synth", "--format", "int4", "--unit", "mac", "--tech", str(bad))
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and "toggle_weight" in lines[0], p.stderr

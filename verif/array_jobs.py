@@ -10,6 +10,13 @@ the engine with buffers deep enough for the default shapes.
 The array shape comes from the caller (for ``lowbit sim``, the unit registry's default);
 the shapes cover one tile with one step, M and N not multiples of the array, K smaller than
 the array, a partial last block, and large K.
+
+With a data ``stimulus`` (:mod:`verif.stimuli`, for switching activity and energy) the
+operands are real values of that distribution quantized by golden instead (element formats:
+:func:`verif.stimuli.element_codes`, per-tensor absmax scaling; block formats:
+``golden.quantize`` along K), on one layer-like GEMM split along M into
+:data:`STIMULUS_GEMMS` GEMMs of the largest shape the buffers of :func:`engine_for` hold
+(:func:`buffer_shape`: ``2R x 16 lanes x 2C``; the engine has no C input, so K is not split).
 """
 
 from __future__ import annotations
@@ -25,7 +32,11 @@ from golden.formats import FormatSpec, get_format
 from hw.array.engine import ArrayEngine, GemmBuffers, gemm_buffers
 from models.cycle_model import cycle_model
 
-__all__ = ["ArrayJob", "array_job", "default_shapes", "engine_for"]
+__all__ = ["STIMULUS_GEMMS", "ArrayJob", "array_job", "buffer_shape", "default_shapes",
+           "engine_for", "stimulus_shapes"]
+
+STIMULUS_GEMMS = 4
+"""GEMMs of :func:`buffer_shape` in a stimulus run when ``vectors`` is not given."""
 
 
 @dataclass
@@ -50,15 +61,38 @@ def _lanes(spec: FormatSpec, lanes: int | None) -> int:
     return (lanes or spec.block_size) if spec.is_block else 1
 
 
-def engine_for(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None = None,
-               lanes: int | None = None, *, rows: int, cols: int) -> ArrayEngine:
-    """The engine, with buffers deep enough for :func:`default_shapes`."""
-    spec = get_format(fmt)
-    ln = _lanes(spec, lanes)
+def _capacity(rows: int, cols: int, ln: int) -> tuple[int, int, int]:
+    """(m-tiles, k-steps, n-tiles) the buffers of :func:`engine_for` hold."""
     shapes = default_shapes(rows, cols, ln)
     steps = max(-(-k // ln) for _, k, _ in shapes)
     mt = max(-(-m // rows) for m, _, _ in shapes)
     nt = max(-(-n // cols) for _, _, n in shapes)
+    return mt, steps, nt
+
+
+def buffer_shape(rows: int, cols: int, lanes: int) -> tuple[int, int, int]:
+    """The largest (M, K, N) one GEMM on the buffers of :func:`engine_for` can have
+    (``lanes``: elements per k-step, 1 for element formats)."""
+    mt, steps, nt = _capacity(rows, cols, lanes)
+    return mt * rows, steps * lanes, nt * cols
+
+
+def stimulus_shapes(rows: int, cols: int, lanes: int, vectors: int | None = None
+                    ) -> list[tuple[int, int, int]]:
+    """GEMM shapes of a stimulus run: :data:`STIMULUS_GEMMS` of :func:`buffer_shape`, or as
+    many as give at least ``vectors`` outputs."""
+    M, K, N = buffer_shape(rows, cols, lanes)
+    n = STIMULUS_GEMMS if vectors is None else max(1, -(-vectors // (M * N)))
+    return [(M, K, N)] * n
+
+
+def engine_for(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None = None,
+               lanes: int | None = None, *, rows: int, cols: int) -> ArrayEngine:
+    """The engine, with buffers deep enough for :func:`default_shapes` (and so for
+    :func:`stimulus_shapes`)."""
+    spec = get_format(fmt)
+    ln = _lanes(spec, lanes)
+    mt, steps, nt = _capacity(rows, cols, ln)
     return ArrayEngine(fmt_a=spec, fmt_b=fmt_b, rows=rows, cols=cols,
                       lanes=ln if spec.is_block else None, a_depth=mt * steps,
                       b_depth=nt * steps, c_depth=mt * nt * rows)
@@ -79,22 +113,49 @@ def _operands(sa: FormatSpec, sb: FormatSpec, M: int, K: int, N: int, rng):
     return codes(sa, (M, K)), codes(sb, (K, N))
 
 
+def _stimulus_operands(sa: FormatSpec, sb: FormatSpec, M: int, K: int, N: int,
+                       stimulus: str, rng: np.random.Generator) -> tuple[QTensor, QTensor]:
+    """A (M, K) and B (K, N) of ``stimulus`` data quantized by golden (see module docstring)."""
+    from verif.stimuli import element_codes, values
+
+    if sa.is_block:
+        return (quantize(values(stimulus, (M, K), rng), sa, axis=1),
+                quantize(values(stimulus, (K, N), rng), sb, axis=0))
+    return (QTensor(element_codes(sa, M * K, stimulus, rng).reshape(M, K), sa),
+            QTensor(element_codes(sb, K * N, stimulus, rng).reshape(K, N), sb))
+
+
 def array_job(fmt: FormatSpec | str, fmt_b: FormatSpec | str | None, *, rows: int, cols: int,
               lanes: int | None, seed: int,
-              shapes: list[tuple[int, int, int]] | None = None) -> list[ArrayJob]:
-    """Seeded GEMMs for the engine (see the module docstring)."""
+              shapes: list[tuple[int, int, int]] | None = None,
+              stimulus: str | None = None, vectors: int | None = None) -> list[ArrayJob]:
+    """Seeded GEMMs for the engine (see the module docstring).
+
+    ``shapes``: (M, K, N) of each GEMM (default :func:`default_shapes`, or with a
+    ``stimulus`` :func:`stimulus_shapes` of ``vectors``); ``stimulus``: None for
+    verification data, else a :data:`verif.stimuli.STIMULI` name (one-line ``ValueError``
+    for an unknown one).
+    """
     sa = get_format(fmt)
     sb = sa if fmt_b is None else get_format(fmt_b)
     ln = _lanes(sa, lanes)
     if sa.is_block:  # golden blocks = the PE's lanes
         sa, sb = replace(sa, block_size=ln), replace(sb, block_size=ln)
+    if stimulus is not None:
+        from verif.stimuli import check_stimulus
+
+        check_stimulus(stimulus)
+        shapes = shapes or stimulus_shapes(rows, cols, ln, vectors)
     model = cycle_model("array", get_format(fmt),
                         fmt_b=None if fmt_b is None else get_format(fmt_b),
                         lanes=ln if sa.is_block else None, rows=rows, cols=cols)
     rng = np.random.default_rng(seed)
     jobs = []
     for (M, K, N) in shapes or default_shapes(rows, cols, ln):
-        A, B = _operands(sa, sb, M, K, N, rng)
+        if stimulus is None:
+            A, B = _operands(sa, sb, M, K, N, rng)
+        else:
+            A, B = _stimulus_operands(sa, sb, M, K, N, stimulus, rng)
         with np.errstate(invalid="ignore", over="ignore"):
             want = np.asarray(gemm(A, B, sa, sb))
         bits = want.view(np.uint32)

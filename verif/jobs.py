@@ -7,9 +7,8 @@ simulation, so the per-cycle work of the testbench is a few integer writes and r
 
 Builders (one per unit):
 
-- :func:`fp32_job` - ``add`` / ``mul``: fp32 corners x corners, then seeded random bit
-  patterns (half of them with nearby exponents, so that cancellation and rounding carry
-  paths are hit; a quarter built as exact rounding ties of the sum).
+- :func:`fp32_job` - fp32 ``add`` / ``mul``: :func:`verif.arith_jobs.binary_job` (every
+  IEEE-style float and integer format of the ``add`` / ``mul`` units lives there).
 - :func:`mac_job` - ``ScalarMac``: every (a, b) code pair in seeded shuffled order when the
   pair space is <= 2^20 (the default), else corner pairs + random pairs; ``i_first`` starts
   a new accumulation every :data:`CHAIN` inputs. Checks ``acc`` after every input.
@@ -43,6 +42,12 @@ DEFAULT_DOT_BLOCKS = 3000
 """Random blocks of a dot run when no vector count is given (the corner blocks come first)."""
 DEFAULT_FP32_VECTORS = 4096
 """Vectors of an fp32 add/mul run when no count is given (corner x corner pairs first)."""
+STIMULUS_VECTORS = 4096
+"""Inputs of a scalar unit's stimulus run (:mod:`verif.stimuli`) when no count is given."""
+STIMULUS_BLOCKS = 512
+"""Blocks of a dot unit's stimulus run when no count is given."""
+STIMULUS_CHAIN = 32
+"""Inputs per accumulation in a stimulus run."""
 
 
 @dataclass
@@ -67,68 +72,41 @@ def _f32_check(values: np.ndarray) -> Check:
     return Check(bits=v.view(np.uint32).astype(np.uint64), nan_class=np.isnan(v))
 
 
-def _firsts(n: int) -> np.ndarray:
-    return (np.arange(n) % CHAIN == 0).astype(np.uint32)
+def _firsts(n: int, chain: int = CHAIN) -> np.ndarray:
+    return (np.arange(n) % chain == 0).astype(np.uint32)
 
 
-def _chain_fp32(terms: np.ndarray) -> np.ndarray:
-    """acc_k = fp32((first_k ? +0.0 : acc_{k-1}) + terms_k) for chains of CHAIN inputs."""
+def _chain_fp32(terms: np.ndarray, chain: int = CHAIN) -> np.ndarray:
+    """acc_k = fp32((first_k ? +0.0 : acc_{k-1}) + terms_k) for chains of ``chain`` inputs."""
     out = np.empty(len(terms), dtype=np.float32)
-    for pos in range(CHAIN):
-        idx = np.arange(pos, len(terms), CHAIN)
+    for pos in range(chain):
+        idx = np.arange(pos, len(terms), chain)
         prev = np.zeros(len(idx), np.float32) if pos == 0 else out[idx - 1]
         out[idx] = fp32_add(prev, terms[idx])
     return out
 
 
+def stimulus_length(vectors: int | None, stimulus: str | None, default: int) -> tuple[int, int]:
+    """(vectors, chain) of a stimulus run: ``vectors`` or ``default``, accumulations of
+    :data:`STIMULUS_CHAIN` inputs (a reduction of a layer's length, not the verification
+    runs' short chains that exercise restarts)."""
+    from verif.stimuli import check_stimulus
+
+    check_stimulus(stimulus)
+    return (default if vectors is None else vectors), STIMULUS_CHAIN
+
+
 # ----- fp32 add / mul -----------------------------------------------------------------------
 
-def _fp32_corners() -> np.ndarray:
-    c = [0x00000000, 0x00000001, 0x007FFFFF, 0x00800000, 0x00800001, 0x3F800000, 0x3F800001,
-         0x3FFFFFFF, 0x4B800000, 0x33800000, 0x7F7FFFFF, 0x7F7FFFFE, 0x7F000000, 0x7F800000,
-         0x7FC00000, 0x7F800001, 0x7FFFFFFF, 0x00400000, 0x1F800000, 0x5F800000]
-    return np.array(sorted(set(c) | {x | 0x80000000 for x in c}), dtype=np.uint32)
-
-
 def fp32_job(op: str, vectors: int, seed: int) -> Job:
-    """Vectors for ``Fp32Add`` (``op="add"``) or ``Fp32Mul`` (``op="mul"``)."""
+    """Vectors for ``Fp32Add`` (``op="add"``) or ``Fp32Mul`` (``op="mul"``):
+    :func:`verif.arith_jobs.binary_job` of fp32 (corners x corners, then seeded random codes
+    with near exponents and exact ties)."""
     if op not in ("add", "mul"):
         raise ValueError(f"fp32 op must be 'add' or 'mul', not {op!r}")
-    rng = np.random.default_rng(seed)
-    c = _fp32_corners()
-    a = np.repeat(c, len(c))
-    b = np.tile(c, len(c))
-    nr = max(vectors - len(a), 0)
-    ra = rng.integers(0, 1 << 32, size=nr, dtype=np.uint64).astype(np.uint32)
-    rb = rng.integers(0, 1 << 32, size=nr, dtype=np.uint64).astype(np.uint32)
-    near = rng.random(nr) < 0.5  # b's exponent within +-3 of a's: cancellation and carries
-    shift = rng.integers(-3, 4, size=nr)
-    ea = (ra >> 23) & 0xFF
-    eb = np.clip(ea.astype(np.int64) + shift, 0, 255).astype(np.uint32)
-    rb = np.where(near, (rb & 0x807FFFFF) | (eb << 23), rb).astype(np.uint32)
-    # 25% exact ties for the adder: b's exponent s = 1..24 below a's and b's significand
-    # bits that fall below a's lsb exactly 100..0 (half an ulp of a, before normalisation)
-    tie = rng.random(nr) < 0.25
-    s = rng.integers(1, 25, size=nr).astype(np.int64)
-    eb_t = ea.astype(np.int64) - s
-    ok = tie & (eb_t >= 1) & (ea < 255)
-    sig = (rb.astype(np.int64) & 0x7FFFFF) | 0x800000
-    sig = (sig & ~((1 << s) - 1)) | (1 << (s - 1))
-    rb_t = (rb.astype(np.int64) & 0x80000000) | (eb_t.clip(0, 255) << 23) | (sig & 0x7FFFFF)
-    rb = np.where(ok, rb_t, rb).astype(np.uint32)
-    swap = rng.random(nr) < 0.5  # the smaller operand on either port
-    ra, rb = np.where(swap, rb, ra).astype(np.uint32), np.where(swap, ra, rb).astype(np.uint32)
-    a = np.concatenate([a, ra])[:max(vectors, 1)]
-    b = np.concatenate([b, rb])[:max(vectors, 1)]
-    fa, fb = a.view(np.float32), b.view(np.float32)
-    if op == "add":
-        res = fp32_add(fa, fb)
-    else:
-        with np.errstate(invalid="ignore", over="ignore"):
-            # the product is exact in float64; lo = -0.0 keeps the sign of a zero product
-            res = round_exact_to_fp32(fa.astype(np.float64) * fb.astype(np.float64), -0.0)
-    port = "sum" if op == "add" else "prod"
-    return Job(inputs={"a": a.tolist(), "b": b.tolist()}, checks={port: _f32_check(res)})
+    from verif.arith_jobs import binary_job  # imports this module
+
+    return binary_job(op, "fp32", vectors, seed)
 
 
 # ----- scalar MAC ---------------------------------------------------------------------------
@@ -154,18 +132,27 @@ def mac_pairs(fa: FormatSpec, fb: FormatSpec, vectors: int | None,
 
 
 def mac_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: int | None,
-            seed: int) -> Job:
-    """Vectors for ``ScalarMac(fmt_a, fmt_b)``; see the module docstring."""
+            seed: int, stimulus: str | None = None) -> Job:
+    """Vectors for ``ScalarMac(fmt_a, fmt_b)``; see the module docstring. ``stimulus``
+    (:mod:`verif.stimuli`): operands drawn from that distribution instead, in accumulations
+    of :data:`STIMULUS_CHAIN`."""
     fa = get_format(fmt_a)
     fb = fa if fmt_b is None else get_format(fmt_b)
     rng = np.random.default_rng(seed)
-    a, b = mac_pairs(fa, fb, vectors, rng)
-    first = _firsts(len(a))
+    chain = CHAIN
+    if stimulus is None:
+        a, b = mac_pairs(fa, fb, vectors, rng)
+    else:
+        from verif.stimuli import element_codes
+
+        n, chain = stimulus_length(vectors, stimulus, STIMULUS_VECTORS)
+        a, b = element_codes(fa, n, stimulus, rng), element_codes(fb, n, stimulus, rng)
+    first = _firsts(len(a), chain)
     if fa.is_integer and fb.is_integer:
         p = decode(a, fa).astype(np.int64) * decode(b, fb).astype(np.int64)
         acc = np.empty(len(p), dtype=np.int64)
-        for pos in range(CHAIN):
-            idx = np.arange(pos, len(p), CHAIN)
+        for pos in range(chain):
+            idx = np.arange(pos, len(p), chain)
             acc[idx] = p[idx] + (acc[idx - 1] if pos else 0)
         bits = (acc & 0xFFFFFFFF).astype(np.uint64)
         check = Check(bits=bits, nan_class=np.zeros(len(bits), bool), exp_bits=0, man_bits=0)
@@ -173,8 +160,8 @@ def mac_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: in
         va = decode(a, fa).astype(np.float32)
         vb = decode(b, fb).astype(np.float32)
         acc32 = np.empty(len(a), dtype=np.float32)
-        for pos in range(CHAIN):
-            idx = np.arange(pos, len(a), CHAIN)
+        for pos in range(chain):
+            idx = np.arange(pos, len(a), chain)
             prev = np.zeros(len(idx), np.float32) if pos == 0 else acc32[idx - 1]
             acc32[idx] = fp32_fma(va[idx], vb[idx], prev)
         check = _f32_check(acc32)
@@ -226,14 +213,20 @@ def _tensor_scales(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
 
 
 def dot_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: int | None,
-            seed: int, lanes: int) -> Job:
+            seed: int, lanes: int, stimulus: str | None = None) -> Job:
     """Vectors for ``MxDot`` / ``Nvfp4Dot`` with ``lanes`` lanes (a block of ``lanes``).
 
     All :func:`verif.vectors.corner_blocks` first, then ``vectors`` (default
     :data:`DEFAULT_DOT_BLOCKS`) seeded random blocks. Block scale codes go to ``sa``/``sb``
     (e8m0 for MX, fp8_e4m3 for NVFP4); NVFP4 also takes fp32 tensor scales ``ta``/``tb``
     and checks ``out``.
+
+    ``stimulus`` (:mod:`verif.stimuli`): ``vectors`` (default :data:`STIMULUS_BLOCKS`)
+    blocks quantized from that distribution instead, accumulated :data:`STIMULUS_CHAIN`
+    blocks at a time, NVFP4 with the stimulus tensors' own tensor scales.
     """
+    if stimulus is not None:
+        return _dot_stimulus_job(fmt_a, fmt_b, vectors, seed, lanes, stimulus)
     sa = get_format(fmt_a)
     sb = sa if fmt_b is None else get_format(fmt_b)
     if not (sa.is_block and sb.is_block):
@@ -249,20 +242,43 @@ def dot_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None, vectors: in
     b = np.concatenate([cb[1][:m], (rb or ra)[1]])
     xa = np.concatenate([ca[2][:m], ra[2]])
     xb = np.concatenate([cb[3][:m], (rb or ra)[3]])
+    ta, tb = _tensor_scales(len(a), rng) if sa.tensor_scale else (None, None)
+    return _dot_job(sa, sb, a, b, xa, xb, ta, tb, CHAIN)
+
+
+def _dot_stimulus_job(fmt_a: str | FormatSpec, fmt_b: str | FormatSpec | None,
+                      vectors: int | None, seed: int, lanes: int, stimulus: str) -> Job:
+    from verif.stimuli import block_codes
+
+    sa = get_format(fmt_a)
+    sb = sa if fmt_b is None else get_format(fmt_b)
+    n, chain = stimulus_length(vectors, stimulus, STIMULUS_BLOCKS)
+    rng = np.random.default_rng(seed)
+    a, xa, ta = block_codes(sa, n, lanes, stimulus, rng)
+    b, xb, tb = block_codes(sb, n, lanes, stimulus, rng)
+    ts = (np.full(n, ta, np.uint32), np.full(n, tb, np.uint32)) if sa.tensor_scale else (None,
+                                                                                         None)
+    return _dot_job(sa, sb, a, b, xa, xb, *ts, chain)
+
+
+def _dot_job(sa: FormatSpec, sb: FormatSpec, a: np.ndarray, b: np.ndarray, xa: np.ndarray,
+             xb: np.ndarray, ta: np.ndarray | None, tb: np.ndarray | None, chain: int) -> Job:
+    """The job of blocks ``a``/``b`` (codes, one row per block) with scale codes ``xa``/``xb``
+    and NVFP4 tensor scales ``ta``/``tb`` (fp32 bits per block), ``chain`` blocks per
+    accumulation."""
     n = len(a)
     d = _block_d(sa, sb, a, b, xa, xb)
-    acc = _chain_fp32(d)
+    acc = _chain_fp32(d, chain)
     wa, wb = sa.element.bits, sb.element.bits
     inputs = {"a": pack_lanes(a, wa).tolist(), "b": pack_lanes(b, wb).tolist(), "sa": xa.tolist(),
               "sb": xb.tolist()}
     checks = {"d": _f32_check(d), "acc": _f32_check(acc)}
     if sa.tensor_scale:
-        ta, tb = _tensor_scales(n, rng)
         with np.errstate(over="ignore", invalid="ignore"):
             t = round_exact_to_fp32(ta.view(np.float32).astype(np.float64)
                                     * tb.view(np.float32).astype(np.float64))
             out = round_exact_to_fp32(acc.astype(np.float64) * t.astype(np.float64))
         inputs.update({"ta": ta.tolist(), "tb": tb.tolist()})
         checks["out"] = _f32_check(out)
-    inputs["i_first"] = _firsts(n).tolist()
+    inputs["i_first"] = _firsts(n, chain).tolist()
     return Job(inputs=inputs, checks=checks)

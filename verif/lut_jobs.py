@@ -5,6 +5,11 @@ A :class:`LutJob` holds one GEMM ``Y = A @ W`` (``A`` int8 codes (M, K), ``W`` w
 output bits from ``golden.gemm(A, W, "int8", fmt_w)`` (int32 or fp32 patterns, as uint32)
 and the cycle count the model (:mod:`models.cycle_lut`) predicts. Both testbenches (the
 amaranth.sim tests and the cocotb ``verif/tb_lut.py``) model the buffers from these images.
+
+Operands are either verification data (:func:`lut_job`: every valid code equally likely, or
+corners) or a data stimulus (:func:`stimulus_job`, :mod:`verif.stimuli`: real values of a
+distribution quantized by golden, per-tensor absmax scaling; for switching activity and
+energy) on one layer-like GEMM of :data:`STIMULUS_GEMM`.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ from hw.common.packing import pack_lanes
 from models.cycle_lut import lut_cycle_model
 from verif import vectors as vec
 
-__all__ = ["DEFAULT_GEMM", "GROUP", "LutJob", "default_job", "lut_job",
-           "run_amaranth", "unpack_outputs"]
+__all__ = ["DEFAULT_GEMM", "GROUP", "STIMULUS_GEMM", "LutJob", "default_job", "lut_job",
+           "run_amaranth", "stimulus_job", "unpack_outputs"]
 
 GROUP = 4
 """Group size ``g`` of the engines that ``lowbit sim --unit lut|lut_mac`` builds (their
 array shape is the unit registry's, :mod:`sim.builtin_units`)."""
 DEFAULT_GEMM = (21, 37, 19)
 """(M, K, N) of the default ``lowbit sim`` GEMM: not multiples of 4, K not a multiple of g."""
+STIMULUS_GEMM = (32, 64, 32)
+"""(M, K, N) of a stimulus run: one GEMM the size of a small layer (64 output tiles of a
+4 x 4 array, 16 k-groups each), short enough for a gate-level run."""
 
 
 def _ceil(a: int, b: int) -> int:
@@ -81,6 +89,11 @@ class LutJob:
     predicted_cycles: int
 
     @property
+    def ops(self) -> int:
+        """Multiply-accumulates of the GEMM, ``M * K * N``."""
+        return self.M * self.K * self.N
+
+    @property
     def sizes(self) -> dict[str, int]:
         """The engine's size ports: m_tiles, n_tiles, k_groups."""
         return {"m_tiles": _ceil(self.M, self.R), "n_tiles": _ceil(self.N, self.C),
@@ -122,8 +135,17 @@ def lut_job(fmt_w: FormatSpec | str, M: int, K: int, N: int, *, R: int, C: int, 
     else:
         a = vec.random_codes(act, (M, K), rng)
         w = vec.random_codes(spec, (K, N), rng)
+    return _job(spec, unit, a, w, R=R, C=C, g=g, seed=seed)
+
+
+def _job(spec: FormatSpec, unit: str, a: np.ndarray, w: np.ndarray, *, R: int, C: int, g: int,
+         seed: int) -> LutJob:
+    """The :class:`LutJob` of int8 codes ``a`` (M, K) and weight codes ``w`` (K, N): buffer
+    images, golden expected bits, predicted cycles."""
+    act = get_format("int8")
     a = np.asarray(a, dtype=np.uint8)
     w = np.asarray(w, dtype=spec.code_dtype)
+    (M, K), N = a.shape, w.shape[1]
     y = gemm(QTensor(a, act), QTensor(w, spec), act, spec)
     expected = np.asarray(y).view(np.uint32).copy()
     kg = _ceil(K, g)
@@ -134,16 +156,47 @@ def lut_job(fmt_w: FormatSpec | str, M: int, K: int, N: int, *, R: int, C: int, 
     return LutJob(spec, unit, M, K, N, R, C, g, seed, a, w, a_mem, w_mem, expected, cyc)
 
 
+def stimulus_job(fmt_w: FormatSpec | str, stimulus: str, M: int, K: int, N: int, *, R: int,
+                 C: int, g: int = 4, seed: int = 1, unit: str = "lut") -> LutJob:
+    """A GEMM whose operands are ``stimulus`` data (:mod:`verif.stimuli`), for energy runs.
+
+    Activations ``A`` (M, K) and weights ``W`` (K, N) are each one tensor of ``stimulus``
+    values quantized by golden (:func:`verif.stimuli.element_codes`: per-tensor absmax onto
+    the format's largest value, RNE; int8 activations therefore in -127..127, ternary and
+    int2 weights in -1..1, bin1 the sign). Raises a one-line ``ValueError`` for an unknown
+    stimulus, or if a quantized weight lies outside the engine's integer range (it cannot:
+    the scaling stays within ``max_finite``).
+    """
+    from hw.lut.weights import weight_int
+    from verif.stimuli import element_codes
+
+    spec = get_format(fmt_w)
+    wi = weight_int(spec)
+    rng = np.random.default_rng(seed)
+    a = element_codes(get_format("int8"), M * K, stimulus, rng).reshape(M, K)
+    w = element_codes(spec, K * N, stimulus, rng).reshape(K, N)
+    vw = np.asarray(QTensor(w.astype(spec.code_dtype), spec).values(), np.float64) * 2.0 ** -wi.lsb
+    if ((vw < wi.vw_min) | (vw > wi.vw_max) | (vw != np.round(vw))).any():
+        raise ValueError(f"stimulus {stimulus!r} gave {spec.name} codes outside the LUT "
+                         f"engines' range {wi.vw_min}..{wi.vw_max} (x 2^{wi.lsb})")
+    return _job(spec, unit, a, w, R=R, C=C, g=g, seed=seed)
+
+
 def default_job(fmt_w: str, unit: str, seed: int, vectors: int | None = None, *,
-                rows: int, cols: int) -> LutJob:
+                rows: int, cols: int, stimulus: str | None = None) -> LutJob:
     """The GEMM ``lowbit sim --unit lut|lut_mac`` runs on a ``rows x cols`` engine.
 
-    ``vectors`` (optional) is the number of outputs wanted: ``M = ceil(vectors / N)`` with
-    ``K`` and ``N`` of :data:`DEFAULT_GEMM`.
+    Without ``stimulus``: verification data (:func:`lut_job`) on :data:`DEFAULT_GEMM`;
+    with one (a :data:`verif.stimuli.STIMULI` name): :func:`stimulus_job` on
+    :data:`STIMULUS_GEMM`. ``vectors`` (optional) is the number of outputs wanted:
+    ``M = ceil(vectors / N)`` with ``K`` and ``N`` of that shape.
     """
-    M, K, N = DEFAULT_GEMM
+    M, K, N = DEFAULT_GEMM if stimulus is None else STIMULUS_GEMM
     if vectors is not None:
         M = max(1, _ceil(vectors, N))
+    if stimulus is not None:
+        return stimulus_job(fmt_w, stimulus, M, K, N, R=rows, C=cols, g=GROUP, seed=seed,
+                            unit=unit)
     return lut_job(fmt_w, M, K, N, R=rows, C=cols, g=GROUP, seed=seed, unit=unit)
 
 

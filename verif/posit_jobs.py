@@ -112,12 +112,22 @@ def _prefix_dots(a: np.ndarray, b: np.ndarray, first: np.ndarray, spec: FormatSp
     return out
 
 
-def posit_mac_job(fmt: str | FormatSpec, vectors: int | None, seed: int) -> Job:
-    """Vectors for ``PositMac(fmt)``; see the module docstring."""
+def posit_mac_job(fmt: str | FormatSpec, vectors: int | None, seed: int,
+                  stimulus: str | None = None) -> Job:
+    """Vectors for ``PositMac(fmt)``; see the module docstring. ``stimulus``
+    (:mod:`verif.stimuli`): operands from that distribution instead, in quire dot products
+    of ``verif.jobs.STIMULUS_CHAIN`` inputs."""
     spec = get_format(fmt)
     rng = np.random.default_rng(seed)
     space = 1 << (2 * spec.bits)
-    if space <= vec.EXHAUSTIVE_LIMIT and (vectors is None or vectors >= space):
+    if stimulus is not None:
+        from verif.jobs import STIMULUS_VECTORS, stimulus_length
+        from verif.stimuli import element_codes
+
+        n, chain = stimulus_length(vectors, stimulus, STIMULUS_VECTORS)
+        a, b = element_codes(spec, n, stimulus, rng), element_codes(spec, n, stimulus, rng)
+        first = (np.arange(n) % chain == 0).astype(np.uint32)
+    elif space <= vec.EXHAUSTIVE_LIMIT and (vectors is None or vectors >= space):
         codes = np.arange(1 << spec.bits, dtype=np.uint64)
         a, b = np.repeat(codes, len(codes)), np.tile(codes, len(codes))
         order = rng.permutation(len(a))

@@ -24,6 +24,8 @@ import numpy as np
 
 __all__ = ["Check", "Mismatch", "Scoreboard"]
 
+_U64 = (1 << 64) - 1
+
 
 @dataclass(frozen=True)
 class Check:
@@ -92,15 +94,18 @@ class Scoreboard:
         n = len(chk.bits)
         got_arr = np.full(n, -1, dtype=np.int64)
         m = min(n, len(got))
-        got_arr[:m] = np.asarray(got[:m], dtype=np.int64)
+        # 64-bit ports (an int32 x int32 product) hold values >= 2^63: compare the same 64
+        # bits as int64 (the expected bits are reinterpreted the same way below)
+        got_arr[:m] = np.asarray(got[:m], dtype=np.uint64).view(np.int64)
+        present = np.arange(n) < m
         self._digest.update(port.encode() + b"\0" + got_arr.astype("<i8").tobytes())
-        exp = chk.bits.astype(np.int64)
-        ok = got_arr == exp
+        exp = chk.bits.astype(np.uint64).view(np.int64)
+        ok = (got_arr == exp) & present
         if chk.exp_bits:
             man_mask = (1 << chk.man_bits) - 1
             exp_mask = ((1 << chk.exp_bits) - 1) << chk.man_bits
             got_nan = ((got_arr & exp_mask) == exp_mask) & ((got_arr & man_mask) != 0)
-            ok = np.where(chk.nan_class, got_nan, ok)
+            ok = np.where(chk.nan_class, got_nan & present, ok)
         bad = np.flatnonzero(~ok)
         if self.vectors == 0:
             self.vectors = n
@@ -108,7 +113,8 @@ class Scoreboard:
         src = self.inputs if chk.inputs is None else chk.inputs
         for i in bad[: max(0, self.max_reports - len(self.reports))]:
             ins = {k: int(v[i]) for k, v in src.items()}
-            self.reports.append(Mismatch(int(i), port, int(exp[i]), int(got_arr[i]), ins))
+            got_i = int(got_arr[i]) & _U64 if present[i] else -1
+            self.reports.append(Mismatch(int(i), port, int(exp[i]) & _U64, got_i, ins))
         return len(bad)
 
     def format_report(self, mm: Mismatch) -> str:

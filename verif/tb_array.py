@@ -2,9 +2,10 @@
 every GEMM's cycles against the cycle model.
 
 The GEMMs come from the run request (:func:`verif.array_jobs.array_job`: format pair,
-lanes, array shape, seed), built here in the simulator's process. ``result.json`` adds to
-the scoreboard summary ``cycles`` (measured, start to done, summed over the GEMMs),
-``predicted_cycles``, ``utilization`` and per-GEMM figures ``gemms``.
+lanes, array shape, seed, stimulus, vectors), built here in the simulator's process.
+``result.json`` adds to the scoreboard summary ``cycles`` (measured, start to done, summed
+over the GEMMs), ``predicted_cycles``, ``utilization``, ``ops`` (multiply-accumulates,
+the sum of ``M * K * N`` over the GEMMs, K in elements) and per-GEMM figures ``gemms``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ async def gemm_array(dut: object) -> None:
     req = load_request()
     rows, cols = req.array
     jobs = array_job(req.format, req.format_b, rows=rows, cols=cols, lanes=req.lanes,
-                     seed=req.seed)
+                     seed=req.seed, stimulus=req.stimulus,
+                     vectors=req.vectors if req.stimulus else None)
     Clock(dut.clk, 10, unit="ns").start()
     for name in ("a_we", "b_we", "start"):
         getattr(dut, name).value = 0
@@ -76,4 +78,5 @@ async def gemm_array(dut: object) -> None:
     # cycle-weighted mean of the GEMMs' utilizations = useful MACs / (cycles x peak)
     util = sum(j.utilization * j.predicted for j in jobs) / max(sum(predicted), 1)
     write_result(dut, sb, cycles=sum(cycles), predicted_cycles=sum(predicted),
-                 utilization=util, gemms=gemms, sim_seconds=round(sim_s, 3))
+                 utilization=util, ops=sum(m * k * n for m, k, n in (j.shape for j in jobs)),
+                 gemms=gemms, sim_seconds=round(sim_s, 3))

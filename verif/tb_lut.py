@@ -5,8 +5,9 @@ words of a :class:`~verif.lut_jobs.LutJob` with a one-cycle synchronous read, co
 output-buffer writes, scores every output bit for bit against ``golden.gemm`` and the
 cycles from ``start`` to ``done`` against the cycle model (``models/cycle_lut.py``), both
 through the one Scoreboard. The GEMM is :func:`verif.lut_jobs.default_job` of the run
-request (weight format, unit, seed, vectors). Inputs are driven and outputs sampled at the
-falling clock edge.
+request (weight format, unit, seed, vectors, stimulus). ``result.json`` adds ``cycles``,
+``predicted_cycles``, ``utilization`` and ``ops`` (multiply-accumulates, ``M * K * N``).
+Inputs are driven and outputs sampled at the falling clock edge.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ async def lut_gemm(dut: object) -> None:
     """One GEMM through the engine: every output and the cycle count checked."""
     req = load_request()
     job = default_job(req.format, req.unit, req.seed, req.vectors, rows=req.array[0],
-                      cols=req.array[1])
+                      cols=req.array[1], stimulus=req.stimulus)
     Clock(dut.clk, 10, unit="ns").start()
     fe = FallingEdge(dut.clk)
     dut.rst.value = 1
@@ -72,4 +73,4 @@ async def lut_gemm(dut: object) -> None:
                   f"R,C,g={job.R},{job.C},{job.g}: cycles measured {cycles}, predicted "
                   f"{job.predicted_cycles}, utilization {100 * util:.1f}%")
     write_result(dut, sb, cycles=cycles, predicted_cycles=job.predicted_cycles,
-                 utilization=util, sim_seconds=round(sim_s, 3))
+                 utilization=util, ops=job.ops, sim_seconds=round(sim_s, 3))

@@ -1,4 +1,4 @@
-"""cocotb test module of every stream unit (fp32 add/mul, MACs, block dot units, posit units,
+"""cocotb test module of every stream unit (add/mul, MACs, block dot units, posit units,
 and any unit registered with a precomputed job): one file, every unit and format."""
 
 import cocotb
