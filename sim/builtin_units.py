@@ -238,7 +238,7 @@ _ARITH_CASES = {
             *[Case("fp16", vectors=20000, mutation=m)
               for m in ("drop_sticky", "no_jam", "cancel_sign")],
             Case("int8", mutation="no_carry")),
-    "mul": (Case("bf16", vectors=20000, quick=True), Case("int8", quick=True),
+    "mul": (Case("bf16", vectors=20000, quick=True),  # int8: at gate level in make test
             Case("fp32", vectors=4000, mutation="truncate"),
             Case("bf16", vectors=20000, mutation="drop_sticky"),
             Case("int16", vectors=4000, mutation="unsigned")),

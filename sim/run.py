@@ -107,14 +107,16 @@ def run(req: RunRequest, *, out: Path | None = None, quiet: bool = False) -> Run
         save_job(job, rdir / "job.npz")
         golden_s = time.perf_counter() - t0
     toplevel = unit.toplevel(req)
-    netlist, extra, plusargs = None, [], []
+    netlist, extra, plusargs, make_vars = None, [], [], []
     if req.level == "gate":  # toggle coverage of every net: the switching activity
         from models.synth import synthesize
 
         netlist = Path(synthesize(component, toplevel).netlist).read_text()
         extra = ["--coverage-toggle"]
         plusargs = [f"+verilator+coverage+file+{rdir / COVERAGE_FILE}"]
-    built = build(component, toplevel, waves=req.waves, verilog=netlist, extra_args=extra)
+        make_vars = ["OPT_FAST=-O0"]  # a flat netlist: compile time dominates, not run time
+    built = build(component, toplevel, waves=req.waves, verilog=netlist, extra_args=extra,
+                  make_vars=make_vars)
     res, junit, fst = simulate(built, unit.testbench, rdir, waves=req.waves, quiet=quiet,
                                plusargs=plusargs)
     return RunResult(
