@@ -10,11 +10,14 @@ SEED    ?=
 VECTORS ?=
 WAVES   ?=
 PYTEST_ARGS ?=
+NET     ?= resnet50
+ARRAY   ?= 16x16
+ENGINE  ?= array
 
 SIM_ARGS := --format $(FORMAT) $(if $(UNIT),--unit $(UNIT)) $(if $(SEED),--seed $(SEED)) \
             $(if $(VECTORS),--vectors $(VECTORS)) $(if $(filter 1 yes true,$(WAVES)),--waves)
 
-.PHONY: all install test regress sim bench lint clean
+.PHONY: all install test regress sim cost sweep pe-costs bench lint clean
 
 all: test
 
@@ -35,10 +38,21 @@ regress: $(STAMP)
 sim: $(STAMP)
 	@$(VENV)/bin/lowbit sim $(SIM_ARGS)
 
+cost: $(STAMP)
+	@$(VENV)/bin/lowbit cost --net $(NET) --format $(FORMAT) --array $(ARRAY) --engine $(ENGINE)
+
+sweep: $(STAMP)
+	@$(VENV)/bin/lowbit sweep --net $(NET) --engine $(ENGINE)
+
+# re-measure every PE at gate level (~40 min on 2 cores) into models/data/pe_costs.json
+pe-costs: $(STAMP)
+	$(PY) -m models.pe_costs
+
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/golden_bench.py
 	$(PY) bench/sim_bench.py
+	$(PY) bench/cost_bench.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

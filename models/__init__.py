@@ -9,23 +9,32 @@
   its gate-level toggles under a data stimulus (:mod:`models.synth`,
   :mod:`models.activity`, :mod:`models.energy`; ``docs/costs.md``).
 - :func:`~models.energy.load_technology` - a technology file (TOML).
+- :class:`~models.accel.Accelerator`, :class:`~models.workload.Workload` (``from_torch``),
+  :func:`~models.zoo.zoo_workload`; ``models.evaluate.evaluate`` - a whole network on a
+  whole accelerator: cycles, time, energy by part, memory traffic, area, per layer
+  (``docs/networks.md``); ``models.sweep.sweep`` - design-space sweeps.
 """
 
 from models.cycle_model import C, CycleModel, K, M, N, R, cycle_model, engines, register_engine, sym
 
+_LAZY = {
+    "unit_cost": "cost", "UnitCost": "cost", "load_technology": "energy",
+    "Technology": "energy", "Accelerator": "accel", "Workload": "workload", "Layer": "workload",
+    "zoo_workload": "zoo",
+}
+
 
 def __getattr__(name: str):
-    # the cost API imports the simulation flow: loaded on first use, not with the cycle models
-    if name in ("unit_cost", "UnitCost"):
-        from models import cost
+    # the cost API imports the simulation flow and torch: loaded on first use, not with the
+    # cycle models
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'models' has no attribute {name!r}")
+    import importlib
 
-        return getattr(cost, name)
-    if name in ("load_technology", "Technology"):
-        from models import energy
-
-        return getattr(energy, name)
-    raise AttributeError(f"module 'models' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"models.{mod}"), name)
 
 
-__all__ = ["C", "CycleModel", "K", "M", "N", "R", "Technology", "UnitCost", "cycle_model",
-           "engines", "load_technology", "register_engine", "sym", "unit_cost"]
+__all__ = ["Accelerator", "C", "CycleModel", "K", "Layer", "M", "N", "R", "Technology",
+           "UnitCost", "Workload", "cycle_model", "engines", "load_technology",
+           "register_engine", "sym", "unit_cost", "zoo_workload"]

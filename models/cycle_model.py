@@ -87,7 +87,7 @@ class CycleModel:
     engine: str
     terms: Mapping[str, sp.Expr]
     description: str = ""
-    _fns: dict[tuple[str, tuple[str, ...]], Callable[..., Any]] = field(
+    _fns: dict[str, tuple[tuple[str, ...], Callable[..., Any] | None, sp.Expr]] = field(
         default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,8 +138,13 @@ class CycleModel:
 
     # ----- numeric --------------------------------------------------------------------------
     def _eval(self, term: str, values: Mapping[str, Any]) -> np.ndarray:
-        expr = self.term(term)
-        names = tuple(sorted(s.name for s in expr.free_symbols))
+        hit = self._fns.get(term)
+        if hit is None:  # free symbols and the lambdified term, once per term
+            expr = self.term(term)
+            names = tuple(sorted(s.name for s in expr.free_symbols))
+            fn = sp.lambdify([sym(n) for n in names], expr, modules="numpy") if names else None
+            hit = self._fns[term] = (names, fn, expr)
+        names, fn, expr = hit
         missing = [n for n in names if n not in values]
         if missing:
             raise ValueError(f"cycle model {self.engine!r} term {term!r} needs values for "
@@ -147,17 +152,14 @@ class CycleModel:
         args = []
         for n in names:
             v = np.asarray(values[n])
-            if v.dtype.kind not in "iu" or np.any(v < 1):
+            if v.dtype.kind not in "iu" or (v.size and v.min() < 1):
                 raise ValueError(f"{n} must be positive integers, not {values[n]!r}")
             args.append(v.astype(np.float64))
-        key = (term, names)
-        fn = self._fns.get(key)
         if fn is None:
-            fn = sp.lambdify([sym(n) for n in names], expr, modules="numpy")
-            self._fns[key] = fn
-        out = np.asarray(fn(*args), dtype=np.float64) if names else np.asarray(float(expr))
-        shape = np.broadcast_shapes(*(a.shape for a in args)) if args else ()
-        return np.broadcast_to(out, shape)
+            return np.asarray(float(expr))
+        out = np.asarray(fn(*args), dtype=np.float64)
+        shape = np.broadcast_shapes(*(a.shape for a in args))
+        return out if out.shape == shape else np.broadcast_to(out, shape)
 
     def evaluate(self, term: str = "total", **values: Any) -> np.ndarray:
         """``term`` evaluated on NumPy arrays (broadcast), as int64 cycle counts.

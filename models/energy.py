@@ -61,6 +61,7 @@ class Technology:
     leakage_nw_per_transistor: float
     sram: tuple[SramMacro, ...]
     dram_pj_per_bit: float
+    sram_um2_per_bit: float
     path: str = ""
 
     def toggle_energy_fj(self, cell: str) -> float:
@@ -147,6 +148,7 @@ def load_technology(path: str | Path | None = None) -> Technology:
                                        f"{where} [leakage]", positive=False),
         sram=sram, dram_pj_per_bit=_num(_table(d, "dram", where), "pj_per_bit",
                                         f"{where} [dram]"),
+        sram_um2_per_bit=_num(d, "sram_um2_per_bit", where),
         path=str(p))
 
 

@@ -5,6 +5,6 @@ import sys
 
 from sim.cli import main
 
-_COMMANDS = (["sim"], ["synth"], ["units"], ["-h"], ["--help"])
+_COMMANDS = ("sim", "synth", "units", "calibrate", "cost", "sweep", "-h", "--help")
 args = sys.argv[1:]
-sys.exit(main(args if args[:1] in _COMMANDS else ["sim", *args]))
+sys.exit(main(args if args[:1] and args[0] in _COMMANDS else ["sim", *args]))

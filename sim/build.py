@@ -184,7 +184,8 @@ def _locked(path: Path) -> Iterator[None]:
 def build(component: object, toplevel: str, *, waves: bool = False, public_all: bool = False,
           extra_args: Sequence[str] = (), root: Path | None = None,
           log: bool = False, verilog: str | None = None,
-          make_vars: Sequence[str] = ()) -> BuildResult:
+          make_vars: Sequence[str] = (), public_signals: Sequence[str] = ()
+          ) -> BuildResult:
     """Generate, lint and build ``component`` for cocotb + Verilator, reusing the cache.
 
     ``verilog``: build this Verilog text (module ``toplevel``, e.g. a synthesized gate-level
@@ -193,13 +194,15 @@ def build(component: object, toplevel: str, *, waves: bool = False, public_all: 
     with FST tracing; ``public_all`` restores cocotb's default
     ``--public-flat-rw`` (every signal visible; slow, for measuring); ``extra_args`` go to
     Verilator; ``make_vars`` (``NAME=value``) to the make of the model (e.g. ``OPT_FAST=-O0``:
-    a flat gate-level netlist compiles 30% faster unoptimised). Returns a
+    a flat gate-level netlist compiles 30% faster unoptimised); ``public_signals`` names
+    signals of the top module made VPI-visible besides its ports (for a testbench that
+    probes a few internal signals without the cost of ``public_all``). Returns a
     :class:`BuildResult`; raises :class:`LintError` when the generated Verilog has unwaived
     lint warnings and ``RuntimeError`` when the compile fails.
     """
     t0 = time.perf_counter()
     text = to_verilog(component, toplevel) if verilog is None else verilog
-    ports = _port_names(text, toplevel)
+    ports = [*_port_names(text, toplevel), *public_signals]
     public = _public_vlt(toplevel, ports)
     base = root or cache_root()
     args = ["-Wno-fatal", "--timescale", "1ns/1ps", *extra_args]

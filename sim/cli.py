@@ -13,6 +13,8 @@
   toggles (:mod:`models.cost`).
 - ``lowbit calibrate [--tech FILE] [--fit] [--json]``: the add/mul units' energies against
   Horowitz's 45 nm table (:mod:`models.calibrate`).
+- ``lowbit cost`` / ``lowbit sweep``: a whole network on an accelerator, per layer, and
+  design-space sweeps (:mod:`models.cost_cli`).
 
 Exit status: 0 when every output matched golden, 1 on any mismatch, 2 for bad input (one
 line naming what was wrong and what is allowed). Also ``python -m sim ...``.
@@ -105,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     g = u.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="machine-readable")
     g.add_argument("--markdown", action="store_true", help="as a Markdown table (README)")
+    from models.cost_cli import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -326,6 +331,10 @@ def _sim(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("cost", "sweep"):
+        from models.cost_cli import run
+
+        return run(args)
     try:
         return {"units": _print_units, "synth": _synth, "sim": _sim,
                 "calibrate": _calibrate}[args.command](args)

@@ -86,7 +86,8 @@ def test_wheel_holds_packages_and_data_only(wheel: Path) -> None:
     for need in ("sim/lint_waivers.vlt", "sim/fst_lz4/lz4.h", "sim/paths.py", "sim/build.py",
                  "hw/common/__init__.py", "hw/fp/__init__.py", "hw/block/__init__.py",
                  "hw/posit/__init__.py", "hw/array/__init__.py", "hw/lut/__init__.py",
-                 "golden/__init__.py", "verif/__init__.py", "models/__init__.py"):
+                 "golden/__init__.py", "verif/__init__.py", "models/__init__.py",
+                 "models/data/generic45.toml", "models/data/pe_costs.json"):
         assert need in names, need
 
 

@@ -19,6 +19,7 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from models.pe_costs import _rows as pe_rows
 from models.synth import synthesize, unit_synth
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,6 +127,11 @@ def test_cli_json(tmp_path: Path) -> None:
     assert abs(sum(row[k] for k in parts) - row["energy_pj"]) < 1e-12
     assert row["area_um2"] == pytest.approx(row["transistors"] / 5.0)
     assert "matched golden at gate level" in row["source"] and "generic45" in row["source"]
+    # the PE table whole networks are priced with (models/data/pe_costs.json) holds this
+    # very measurement: a hardware or testbench change must re-measure it (make pe-costs)
+    shipped = pe_rows()[("array", "int4")]
+    for key in ("transistors", "flip_flop_bits", "cells", "ops", "cycles", "toggles_by_cell"):
+        assert shipped[key] == row[key], (key, "re-measure the PE table: make pe-costs")
     zero = json.loads(_cli("synth", "--format", "int4", "--unit", "mac", "--json",
                            "--stimulus", "zero").stdout)[0]
     # all-zero operands: the datapath barely switches; clock and leakage stay the same

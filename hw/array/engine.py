@@ -142,6 +142,9 @@ class ArrayEngine(wiring.Component):
         m.d.comb += [a_rd.addr.eq(a_base + cnt), b_rd.addr.eq(b_base + cnt)]
         step = Signal()
         m.d.comb += step.eq(issuing & (cnt < S))
+        # read A and B only on issue steps: an SRAM is then accessed exactly as often as
+        # models/traffic.py counts (stall and idle cycles hold the last word)
+        m.d.comb += [a_rd.en.eq(step), b_rd.en.eq(step)]
         # Buffer reads take one cycle: the flags follow the read data.
         m.d.sync += [arr.i_valid.eq(step), arr.i_first.eq(step & (cnt == 0)),
                      arr.i_last.eq(step & (cnt == S - 1))]
