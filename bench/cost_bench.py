@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
               f"output-stationary: {p['scalesim_cycles']:,} vs {p['lowbit_cycles']:,} cycles "
               f"= {p['ratio']:.3f}x (SCALE-Sim formula T(K+R+C-2)-1 held: "
               f"{p['formula_ok']}); time per ResNet-50: SCALE-Sim "
-              f"{p['scalesim_s_per_resnet50']:.0f} s, lowbit "
+              f"{p['scalesim_s_per_resnet50']:.0f} s (each layer's run as recorded when its "
+              f"shape was simulated{', cached' if p['scalesim_cached'] else ''}), lowbit "
               f"{p['lowbit_s_per_resnet50'] * 1e3:.2f} ms (cycles + energy + memory) = "
               f"{p['scalesim_s_per_resnet50'] / p['lowbit_s_per_resnet50']:,.0f}x")
     print(f"json: {out}")

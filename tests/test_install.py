@@ -42,7 +42,9 @@ def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.fixture(scope="module")
+# session scope: under pytest-xdist the conftest moves the rtl test away from this file's
+# others, and module-scoped fixtures would be made again for it
+@pytest.fixture(scope="session")
 def used_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the checkout's files (tracked and new, not ignored) as a developer's
     checkout looks after some use: a build cache, results and a stale egg-info that lists
@@ -68,7 +70,7 @@ def used_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return src
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wheel(used_checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
     _run([PY, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",

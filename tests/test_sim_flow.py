@@ -85,16 +85,14 @@ def toy_unit() -> Unit:
     unregister(TOY.name)
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, private build cache (``LOWBIT_CACHE``) for the test's duration only: the
+    toy builds stay out of the suite's cache, and tests without this fixture (the int8 MAC
+    replay) keep sharing the suite's cache with ``test_rtl_units``."""
     root = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("LOWBIT_CACHE")
-    os.environ["LOWBIT_CACHE"] = str(root)
-    yield root
-    if old is None:
-        os.environ.pop("LOWBIT_CACHE", None)
-    else:
-        os.environ["LOWBIT_CACHE"] = old
+    monkeypatch.setenv("LOWBIT_CACHE", str(root))
+    return root
 
 
 # ----- fast tests (no Verilator) ------------------------------------------------------------
@@ -179,16 +177,6 @@ def test_cli_bad_argument_exit_2() -> None:
 # ----- Verilator tests -----------------------------------------------------------------------
 
 @pytest.mark.rtl
-def test_build_cache_hit(cache: Path) -> None:
-    first = build(RegAdd(), "regadd")
-    assert (first.build_dir / _MARKER).is_file()
-    second = build(RegAdd(), "regadd")
-    assert second.cached and second.build_dir == first.build_dir
-    other = build(RegAdd(latency=3), "regadd")  # different Verilog -> different entry
-    assert other.key != first.key
-
-
-@pytest.mark.rtl
 def test_toy_unit_runs_through_lowbit_sim(cache: Path, toy_unit: Unit, tmp_path: Path,
                                           capsys: pytest.CaptureFixture) -> None:
     before_env, before_path = dict(os.environ), list(sys.path)
@@ -256,38 +244,59 @@ _BUILD_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _spawn_build(root: Path, width: int) -> subprocess.Popen:
+def _spawn_build(root: Path, width: int, *, compile_all: bool = False) -> subprocess.Popen:
     env = dict(os.environ, LOWBIT_CACHE=str(root))
+    if compile_all:  # no runtime objects from the conftest's OBJCACHE: a full-length compile
+        env.pop("OBJCACHE", None)
     code = _BUILD_SCRIPT.format(tests=str(Path(__file__).parent), width=width)
     return subprocess.Popen([PY, "-c", code], cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, start_new_session=True)
 
 
-@pytest.mark.rtl
-def test_two_builds_at_once_compile_once(tmp_path: Path) -> None:
-    procs = [_spawn_build(tmp_path, 12) for _ in range(2)]
-    outs = [json.loads(p.communicate(timeout=600)[0].strip().splitlines()[-1]) for p in procs]
-    assert sorted(o["cached"] for o in outs) == [False, True], outs
-    assert outs[0]["dir"] == outs[1]["dir"]
+def _build_out(proc: subprocess.Popen) -> dict:
+    return json.loads(proc.communicate(timeout=600)[0].strip().splitlines()[-1])
 
 
 @pytest.mark.rtl
-def test_killed_build_leaves_no_valid_entry(tmp_path: Path) -> None:
-    proc = _spawn_build(tmp_path, 10)
+def test_build_cache_kill_lock_and_hit(tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build cache's life in one fresh cache, two designs, two compiles (a compile is
+    most of a test's time, so the steps share them): a build killed while compiling leaves
+    no valid entry; two processes building the same design at once compile it once; a
+    builder after the kill compiles (an entry without its marker is never trusted) and
+    deletes the killed build's temp dir; a build of either design from this process is
+    then a hit, and the two (same toplevel, different Verilog) are different entries."""
+    # killed-build safety: the build and its compiler children killed mid-compile
+    proc = _spawn_build(tmp_path, 10, compile_all=True)
     deadline = time.time() + 120
     while time.time() < deadline and not list(tmp_path.glob(".tmp-regadd_lock-*/Vtop.mk")):
         time.sleep(0.2)
     assert list(tmp_path.glob(".tmp-regadd_lock-*")), "the build never started compiling"
-    os.killpg(proc.pid, signal.SIGKILL)  # the build and its compiler children
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     entries = [p for p in tmp_path.glob("regadd_lock-*") if p.is_dir()]
     assert entries == [], f"a killed build left {entries}"
-    # an entry without its marker is never trusted
-    fresh = _spawn_build(tmp_path, 10)
-    out = json.loads(fresh.communicate(timeout=600)[0].strip().splitlines()[-1])
+
+    # the per-key lock: two builders of another design at once, one compile
+    outs = [_build_out(p) for p in [_spawn_build(tmp_path, 12) for _ in range(2)]]
+    assert sorted(o["cached"] for o in outs) == [False, True], outs
+    assert outs[0]["dir"] == outs[1]["dir"]
+    assert (Path(outs[0]["dir"]) / _MARKER).is_file()
+
+    # an entry without its marker is never trusted: the killed design is compiled afresh
+    out = _build_out(_spawn_build(tmp_path, 10))
     assert out["cached"] is False
     assert (Path(out["dir"]) / _MARKER).is_file()
     assert not list(tmp_path.glob(".tmp-regadd_lock-*")), "stale temp dir not cleaned"
+
+    # the build cache: a second build (here from another process) is a hit; different
+    # Verilog under the same toplevel is a different entry
+    monkeypatch.setenv("LOWBIT_CACHE", str(tmp_path))
+    hit = build(RegAdd(width=12), "regadd_lock")
+    assert hit.cached and str(hit.build_dir) == outs[0]["dir"], (hit, outs)
+    other = build(RegAdd(width=10), "regadd_lock")
+    assert other.cached and str(other.build_dir) == out["dir"], (other, out)
+    assert other.key != hit.key and other.build_dir != hit.build_dir
 
 
 def test_cache_root_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
